@@ -1,0 +1,77 @@
+"""PNG figures drawn from the evaluate stage's plot data (the same tables DVC plots read)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+def _save(fig: plt.Figure, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    tmp.replace(path)
+
+
+def shapes_figure(shapes: pd.DataFrame, model: str, path: Path) -> None:
+    """One bar per column: 1−KS or 1−TVD; the weakest columns read first."""
+    d = shapes.sort_values("score")
+    fig, ax = plt.subplots(figsize=(7, 0.22 * len(d) + 1.2))
+    ax.barh(d["column"], d["score"], color=np.where(d["score"] < 0.8, "#d95f02", "#1b9e77"))
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("column shape score (1 = same distribution as real)")
+    ax.set_title(f"{model}: per-column fidelity")
+    _save(fig, path)
+
+
+def profile_figure(profile: pd.DataFrame, model: str, path: Path) -> None:
+    """Real vs synthetic kWh per period: median line and 10–90 % band."""
+    if profile.empty:
+        return
+    x = pd.to_datetime(profile["period_start"])
+    fig, ax = plt.subplots(figsize=(9, 3.5))
+    for who, color in (("real", "#377eb8"), ("syn", "#e41a1c")):
+        label = "real" if who == "real" else model
+        ax.fill_between(x, profile[f"{who}_p10"], profile[f"{who}_p90"], color=color, alpha=0.15)
+        ax.plot(x, profile[f"{who}_mean"], color=color, label=f"{label} mean")
+    ax.set_ylabel("kWh per period")
+    ax.set_title(f"{model}: consumption profile, mean and 10–90 % band")
+    ax.legend()
+    _save(fig, path)
+
+
+def dcr_figure(dcr: pd.DataFrame, model: str, path: Path) -> None:
+    """Distance to the closest training customer: synthetic vs the holdout reference."""
+    if dcr.empty:
+        return
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    hi = float(np.quantile(dcr["distance"], 0.99)) or 1.0
+    bins = np.linspace(0, hi, 40)
+    for src, color in (("holdout", "#377eb8"), ("synthetic", "#e41a1c")):
+        d = dcr.loc[dcr["source"] == src, "distance"]
+        ax.hist(d, bins=bins, alpha=0.5, color=color, label=src, density=True)
+    ax.set_xlabel("distance to closest training customer")
+    ax.set_title(f"{model}: DCR (synthetic should not sit closer than holdout)")
+    ax.legend()
+    _save(fig, path)
+
+
+def ranking_figure(table: pd.DataFrame, columns: list[str], path: Path) -> None:
+    """Grouped bars: one group per model, one bar per headline metric."""
+    fig, ax = plt.subplots(figsize=(1.6 * len(table) + 2, 3.8))
+    width = 0.8 / len(columns)
+    x = np.arange(len(table))
+    for i, c in enumerate(columns):
+        ax.bar(x + i * width, table[c].astype(float).fillna(0), width, label=c)
+    ax.set_xticks(x + 0.4 - width / 2, table["model"])
+    ax.set_ylim(0, 1.05)
+    ax.set_title("models by headline metric (1 = best)")
+    ax.legend(fontsize=7, ncol=2)
+    _save(fig, path)

@@ -1,0 +1,154 @@
+"""The synthesizer contract and the registry that maps params.yaml names to classes.
+
+Contract (scikit-learn style: hyper-parameters in ``__init__``, learned state set by ``fit``):
+
+- ``fit(portfolio) -> self``
+- ``sample(n, conditions=None, seed=None) -> Portfolio``, in the same two-table layout and
+  schema as the training portfolio; ``conditions`` fixes column values, e.g.
+  ``{"heating_energy": "heat_pump"}``; the same seed gives the same output.
+- ``save(folder)`` / ``load(folder)``.
+
+Subclasses that work on the wide table implement ``_fit_table`` and ``_sample_table``; the base
+class does encoding, decoding, seeding and conditioning once for all of them.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import pickle
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from acacia.data.portfolio import Portfolio
+from acacia.data.schema import atomic_write_text
+from acacia.errors import NotFittedError, ParamsError
+from acacia.transforms.table import TableCodec
+
+REGISTRY: dict[str, type[Synthesizer]] = {}
+MODEL_FILE = "model.pkl"
+
+
+def register(name: str):
+    def deco(cls: type[Synthesizer]) -> type[Synthesizer]:
+        cls.name = name
+        REGISTRY[name] = cls
+        return cls
+
+    return deco
+
+
+def make_model(name: str, params: dict[str, Any] | None = None) -> Synthesizer:
+    """Build a registered model from its params.yaml section, refusing unknown keys by name."""
+    _import_all()
+    if name not in REGISTRY:
+        raise ParamsError(f"train.models: unknown model '{name}', expected one of {sorted(REGISTRY)}")
+    cls = REGISTRY[name]
+    params = dict(params or {})
+    accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    unknown = set(params) - accepted
+    if unknown:
+        raise ParamsError(
+            f"train.models.{name}: unknown key(s) {sorted(unknown)}, expected some of {sorted(accepted)}"
+        )
+    return cls(**params)
+
+
+def _import_all() -> None:
+    # Registration happens on import; importing here keeps the registry complete for callers.
+    from acacia.models import gaussian_copula, holdout, independent  # noqa: F401
+
+
+class Synthesizer(ABC):
+    name: ClassVar[str] = "base"
+    #: which split the train stage fits on; the holdout reference overrides it.
+    fit_split: ClassVar[str] = "train"
+
+    def __init__(self, seed: int = 0, series_representation: str = "flat") -> None:
+        self.seed = seed
+        self.series_representation = series_representation
+
+    def get_params(self) -> dict[str, Any]:
+        names = set(inspect.signature(type(self).__init__).parameters) - {"self"}
+        return {k: getattr(self, k) for k in sorted(names)}
+
+    # ------------------------------------------------------------------ contract
+    def fit(self, portfolio: Portfolio) -> Synthesizer:
+        self.codec_ = TableCodec(self.series_representation).fit(portfolio)
+        table = self.codec_.to_table(portfolio)
+        self._fit_table(table, self.codec_.kinds, np.random.default_rng(self.seed))
+        self.n_fit_ = len(table)
+        return self
+
+    def sample(
+        self, n: int, conditions: dict[str, Any] | None = None, seed: int | None = None
+    ) -> Portfolio:
+        self._check_fitted()
+        if not isinstance(n, int | np.integer) or n < 0:
+            raise ValueError(f"sample: n must be a non-negative integer, got {n!r}")
+        rng = np.random.default_rng(self.seed if seed is None else seed)
+        table = self._sample_conditioned(int(n), conditions or {}, rng)
+        return self.codec_.to_portfolio(table.reset_index(drop=True))
+
+    def _sample_conditioned(
+        self, n: int, conditions: dict[str, Any], rng: np.random.Generator
+    ) -> pd.DataFrame:
+        if not conditions:
+            return self._sample_table(n, rng)
+        kinds = self.codec_.kinds
+        for col in conditions:
+            if col not in kinds:
+                raise ValueError(f"sample: condition on unknown column '{col}'")
+        # Rejection sampling works for every model; models with a native conditional sampler
+        # override this method.
+        kept: list[pd.DataFrame] = []
+        got, tries = 0, 0
+        while got < n:
+            batch = self._sample_table(max(2 * (n - got), 64), rng)
+            mask = np.ones(len(batch), dtype=bool)
+            for col, value in conditions.items():
+                mask &= batch[col].to_numpy() == value
+            kept.append(batch[mask])
+            got += int(mask.sum())
+            tries += 1
+            if tries > 50 and got == 0:
+                raise ValueError(f"sample: conditions {conditions} never met; is the value valid?")
+        return pd.concat(kept).iloc[:n]
+
+    @abstractmethod
+    def _fit_table(self, table: pd.DataFrame, kinds: dict[str, str], rng: np.random.Generator) -> None:
+        ...
+
+    @abstractmethod
+    def _sample_table(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
+        ...
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "codec_"):
+            raise NotFittedError(f"{type(self).__name__}: call fit() or load() before sample()")
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, folder: str | Path) -> None:
+        self._check_fitted()
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{MODEL_FILE}.tmp"
+        with open(tmp, "wb") as f:
+            pickle.dump(self, f)
+        tmp.replace(folder / MODEL_FILE)
+        atomic_write_text(
+            folder / "model.json",
+            json.dumps({"model": self.name, "params": self.get_params()}, indent=2),
+        )
+
+    @staticmethod
+    def load(folder: str | Path) -> Synthesizer:
+        path = Path(folder) / MODEL_FILE
+        if not path.exists():
+            raise NotFittedError(f"no fitted model at {path}; run the train stage first")
+        with open(path, "rb") as f:
+            return pickle.load(f)

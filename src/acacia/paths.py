@@ -1,0 +1,46 @@
+"""Where each stage reads and writes, relative to the project root (mirrors dvc.yaml)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from acacia.data.schema import atomic_write_text
+
+RAW_SIMULATED = Path("data/raw/simulated")
+PROCESSED = Path("data/processed")
+SPLITS = ("train", "holdout", "test")
+MODELS = Path("models")
+SYNTHETIC = Path("data/synthetic")
+METRICS = Path("reports/metrics")
+TRAIN_METRICS = Path("reports/train")
+SAMPLE_METRICS = Path("reports/sample")
+PLOTS = Path("reports/plots")
+FIGURES = Path("reports/figures")
+BENCHMARK = Path("reports/benchmark.md")
+
+
+@contextlib.contextmanager
+def staged_dir(final: Path) -> Iterator[Path]:
+    """Yield a temp folder beside ``final``; it replaces ``final`` only if the block succeeds,
+    so a failed stage never leaves a half-written output behind."""
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}."))
+    try:
+        yield tmp
+        if final.exists():
+            shutil.rmtree(final)
+        tmp.rename(final)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")

@@ -1,0 +1,49 @@
+"""Stage ``evaluate@<model>``: score a synthetic portfolio against the real splits."""
+
+from __future__ import annotations
+
+import sys
+
+import pandas as pd
+
+from acacia.data.portfolio import Portfolio
+from acacia.data.schema import atomic_write_text
+from acacia.evaluation import plots
+from acacia.evaluation.evaluate import evaluate
+from acacia.params import get, load_params
+from acacia.paths import (
+    FIGURES,
+    METRICS,
+    PLOTS,
+    PROCESSED,
+    SPLITS,
+    SYNTHETIC,
+    staged_dir,
+    write_json,
+)
+
+PLOT_TABLES = ("shapes", "profile", "dcr")
+
+
+def run(params_path: str, model: str) -> None:
+    params = load_params(params_path)
+    cfg = get(params, "evaluate", dict)
+    real = {name: Portfolio.load(PROCESSED / name) for name in SPLITS}
+    synthetic = Portfolio.load(SYNTHETIC / model, schema=real["train"].schema)
+    metrics, plot_data = evaluate(real["train"], real["holdout"], real["test"], synthetic, cfg)
+    for name in PLOT_TABLES:
+        # Every declared plot file is written, empty when a dataset has no series, so the
+        # outputs dvc.yaml lists always exist.
+        table = plot_data.get(name, pd.DataFrame())
+        atomic_write_text(PLOTS / model / f"{name}.csv", table.to_csv(index=False))
+    with staged_dir(FIGURES / model) as tmp:
+        plots.shapes_figure(plot_data["shapes"], model, tmp / "shapes.png")
+        if "profile" in plot_data:
+            plots.profile_figure(plot_data["profile"], model, tmp / "profile.png")
+        if "dcr" in plot_data:
+            plots.dcr_figure(plot_data["dcr"], model, tmp / "dcr.png")
+    write_json(METRICS / f"{model}.json", metrics)
+
+
+if __name__ == "__main__":
+    run(*sys.argv[1:])

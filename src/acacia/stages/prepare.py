@@ -1,0 +1,35 @@
+"""Stage ``prepare``: load the selected dataset, validate it, split it by customer."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from acacia.data.loaders import load_source
+from acacia.data.splits import split_portfolio, split_with_fixed_test
+from acacia.params import get, load_params
+from acacia.paths import PROCESSED, staged_dir
+
+
+def run(params_path: str = "params.yaml") -> None:
+    params = load_params(params_path)
+    data_cfg = get(params, "data", dict)
+    seed = get(params, "prepare.seed", int)
+    fractions = get(params, "prepare.split", dict)
+    stratify = get(params, "prepare.stratify", str, default=None)
+    sources = load_source(data_cfg, Path.cwd())
+    if "test" in sources:
+        # A dataset with an official test split (Adult) keeps it, as in the published tables.
+        holdout_fraction = fractions["holdout"] / (fractions["train"] + fractions["holdout"])
+        splits = split_with_fixed_test(sources["train"], sources["test"], holdout_fraction, seed)
+    else:
+        splits = split_portfolio(sources["all"], fractions, seed, stratify=stratify)
+    with staged_dir(PROCESSED) as tmp:
+        for name, part in splits.items():
+            part.validate(source=f"{name} split")
+            part.save(tmp / name)
+        next(iter(splits.values())).schema.save(tmp / "schema.json")
+
+
+if __name__ == "__main__":
+    run(*sys.argv[1:])

@@ -1,0 +1,96 @@
+"""Portfolio ⇄ one wide table that any tabular generator can learn.
+
+Static columns keep their schema kind; dates become days since 1970 (a number a generator can
+model); the consumption series becomes columns through a series representation. Decoding
+enforces the schema, so every generator's output is valid by construction: integers integral,
+bounds respected, dates real dates, categories from the known set, kWh ≥ 0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from acacia.data.portfolio import Portfolio
+from acacia.data.schema import Schema
+from acacia.errors import NotFittedError
+from acacia.transforms.series import make_series_representation
+
+_EPOCH = np.datetime64("1970-01-01", "D")
+
+
+class TableCodec:
+    def __init__(self, series_representation: str = "flat") -> None:
+        self.series_representation = series_representation
+
+    def fit(self, portfolio: Portfolio) -> TableCodec:
+        self.schema_: Schema = portfolio.schema
+        self.static_: list[str] = [c.name for c in portfolio.schema.feature_columns]
+        self.series_ = make_series_representation(self.series_representation)
+        self.series_.fit(portfolio.series_matrix())
+        return self
+
+    def _check(self) -> None:
+        if not hasattr(self, "schema_"):
+            raise NotFittedError("TableCodec used before fit()")
+
+    @property
+    def kinds(self) -> dict[str, str]:
+        """Kind of each wide-table column: numerical | integer | categorical | boolean | date."""
+        self._check()
+        out = {c: self.schema_[c].kind for c in self.static_}
+        out.update({c: "numerical" for c in self.series_.columns})
+        return out
+
+    def to_table(self, portfolio: Portfolio) -> pd.DataFrame:
+        self._check()
+        cols: dict[str, object] = {}
+        for name in self.static_:
+            kind = self.schema_[name].kind
+            s = portfolio.customers[name]
+            if kind == "date":
+                days = (s.to_numpy(dtype="datetime64[D]") - _EPOCH).astype(float)
+                cols[name] = np.where(s.isna().to_numpy(), np.nan, days)
+            elif kind in ("numerical", "integer"):
+                cols[name] = pd.to_numeric(s).astype(float).to_numpy()
+            else:
+                cols[name] = s.astype(object).where(s.notna(), None).to_numpy()
+        static = pd.DataFrame(cols, index=range(len(portfolio)))
+        series = self.series_.to_columns(portfolio.series_matrix())
+        return pd.concat([static, series], axis=1)
+
+    def to_portfolio(self, table: pd.DataFrame, id_prefix: str = "S") -> Portfolio:
+        """Decode a generated wide table into a schema-valid portfolio with fresh ids."""
+        self._check()
+        n = len(table)
+        ids = pd.Series([f"{id_prefix}{i:07d}" for i in range(1, n + 1)], dtype=str)
+        customers: dict[str, object] = {self.schema_.id_column: ids}
+        for c in self.schema_.feature_columns:
+            customers[c.name] = _decode_column(table[c.name].to_numpy(), c)
+        cust = pd.DataFrame(customers)[self.schema_.names]
+        mat = self.series_.from_columns(table)
+        cons = Portfolio.consumption_from_matrix(ids, mat, self.schema_)
+        return Portfolio(customers=cust, consumption=cons, schema=self.schema_)
+
+
+def _decode_column(values: np.ndarray, col) -> pd.Series:
+    if col.kind in ("numerical", "integer", "date"):
+        v = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
+        if col.kind in ("integer", "date"):
+            v = np.round(v)
+        lo = -np.inf if col.min is None else col.min
+        hi = np.inf if col.max is None else col.max
+        v = np.where(np.isnan(v), np.nan, np.clip(v, lo, hi))
+        if not col.nullable:
+            v = np.where(np.isnan(v), np.nanmedian(v) if np.isfinite(v).any() else 0.0, v)
+        if col.kind == "integer":
+            return pd.Series(v).round().astype("Int64")
+        if col.kind == "date":
+            days = pd.array(v, dtype="Float64").astype("Int64")
+            return pd.to_datetime(pd.Series(days).astype("float"), unit="D", origin="unix")
+        return pd.Series(v)
+    s = pd.Series(values, dtype=object)
+    if col.kind == "boolean":
+        s = s.map(lambda x: None if x is None or pd.isna(x) else bool(x == True or x == "True"))  # noqa: E712
+        return s.astype("boolean")
+    return s.astype(object).where(s.notna(), None).astype("str").where(s.notna(), None)
