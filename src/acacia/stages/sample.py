@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sys
-import time
 
 import pandas as pd
 
 from acacia.data.portfolio import CUSTOMERS_FILE
+from acacia.frugality import track
 from acacia.models import Synthesizer
 from acacia.params import get, load_params
 from acacia.paths import MODELS, PROCESSED, SAMPLE_METRICS, SYNTHETIC, staged_dir, write_json
@@ -21,19 +21,15 @@ def run(params_path: str, model: str) -> None:
     if n is None:
         # Same size as the training split, as the fidelity metrics compare equal sizes.
         n = len(pd.read_parquet(PROCESSED / "train" / CUSTOMERS_FILE, columns=[]))
-    start = time.perf_counter()
-    out = synth.sample(n, seed=seed)
-    seconds = time.perf_counter() - start
+    with track("sample", enabled=get(params, "frugality.track", bool, default=True)) as cost:
+        out = synth.sample(n, seed=seed)
     out.validate(source=f"synthetic/{model}")
     with staged_dir(SYNTHETIC / model) as tmp:
         out.save(tmp)
+    rate = len(out) / max(cost["sample_seconds"], 1e-9)
     write_json(
         SAMPLE_METRICS / f"{model}.json",
-        {
-            "sample_seconds": round(seconds, 3),
-            "n_sampled": len(out),
-            "customers_per_second": round(len(out) / max(seconds, 1e-9), 1),
-        },
+        {**cost, "n_sampled": len(out), "customers_per_second": round(rate, 1)},
     )
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sys
-import time
 
 from acacia.data.portfolio import Portfolio
+from acacia.frugality import track
 from acacia.models import make_model
 from acacia.params import get, load_params
 from acacia.paths import MODELS, PROCESSED, TRAIN_METRICS, staged_dir, write_json
@@ -19,15 +19,11 @@ def run(params_path: str, model: str) -> None:
         get(params, f"train.models.{model}")  # raises: names the missing key
     synth = make_model(model, model_params)
     data = Portfolio.load(PROCESSED / synth.fit_split)
-    start = time.perf_counter()
-    synth.fit(data)
-    seconds = time.perf_counter() - start
+    with track("train", enabled=get(params, "frugality.track", bool, default=True)) as cost:
+        synth.fit(data)
     with staged_dir(MODELS / model) as tmp:
         synth.save(tmp)
-    write_json(
-        TRAIN_METRICS / f"{model}.json",
-        {"train_seconds": round(seconds, 3), "n_fit": len(data), "fit_split": synth.fit_split},
-    )
+    write_json(TRAIN_METRICS / f"{model}.json", {**cost, "n_fit": len(data)})
 
 
 if __name__ == "__main__":

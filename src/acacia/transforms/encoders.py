@@ -55,6 +55,8 @@ class QuantileNormalizer:
     def inverse_transform(self, z: np.ndarray) -> np.ndarray:
         _check_fitted(self, "quantiles_")
         u = stats.norm.cdf(np.asarray(z, dtype=float))
+        # Undo transform()'s clipping at the edges so the minimum and maximum come back exactly.
+        u = np.where(u <= 2 * _EPS, 0.0, np.where(u >= 1 - 2 * _EPS, 1.0, u))
         return np.interp(u, self.probs_, self.quantiles_)
 
 
@@ -123,3 +125,51 @@ def from_tokens(values: np.ndarray) -> np.ndarray:
     out = np.asarray(values, dtype=object).copy()
     out[out == NULL_TOKEN] = None
     return out
+
+
+class CategoricalCodes:
+    """Categories ⇄ integer codes 0..K−1 (null is a level of its own, the last code)."""
+
+    def fit(self, x: pd.Series) -> CategoricalCodes:
+        s = _as_tokens(x)
+        levels = sorted(v for v in s.unique() if v != NULL_TOKEN)
+        if (s == NULL_TOKEN).any():
+            levels.append(NULL_TOKEN)
+        self.categories_ = np.array(levels, dtype=object)
+        return self
+
+    def transform(self, x: pd.Series) -> np.ndarray:
+        _check_fitted(self, "categories_")
+        s = _as_tokens(x).to_numpy(dtype=object)
+        idx = pd.Index(self.categories_).get_indexer(s)
+        if (idx < 0).any():
+            raise ValueError(f"category '{s[idx < 0][0]}' was not seen in fit()")
+        return idx
+
+    def inverse_transform(self, codes: np.ndarray) -> np.ndarray:
+        _check_fitted(self, "categories_")
+        idx = np.clip(np.round(np.asarray(codes, dtype=float)).astype(int), 0, len(self.categories_) - 1)
+        return from_tokens(self.categories_[idx])
+
+
+class OneHotEncoder:
+    """Categories ⇄ one-hot rows; decoding takes the arg-max, so scores or logits decode too."""
+
+    def fit(self, x: pd.Series) -> OneHotEncoder:
+        self.codes_ = CategoricalCodes().fit(x)
+        return self
+
+    @property
+    def categories_(self) -> np.ndarray:
+        return self.codes_.categories_
+
+    def transform(self, x: pd.Series) -> np.ndarray:
+        _check_fitted(self, "codes_")
+        idx = self.codes_.transform(x)
+        out = np.zeros((len(idx), len(self.categories_)))
+        out[np.arange(len(idx)), idx] = 1.0
+        return out
+
+    def inverse_transform(self, onehot: np.ndarray) -> np.ndarray:
+        _check_fitted(self, "codes_")
+        return self.codes_.inverse_transform(np.argmax(np.asarray(onehot), axis=1))

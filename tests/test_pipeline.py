@@ -1,0 +1,136 @@
+"""End to end: a scratch git + DVC repo runs the real dvc.yaml on the quick profile.
+
+One module-scoped repo serves every test here; each test builds on the state the previous one
+left (repro, then a param change, then a push/pull), in file order, as a user would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import ROOT
+
+BIN = Path(sys.executable).parent
+MODELS = ("independent", "gaussian_copula", "holdout")
+
+
+def sh(repo: Path, *cmd: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1",
+           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t"}
+    res = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True)
+    if check and res.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed ({res.returncode}):\n{res.stdout}\n{res.stderr}")
+    return res
+
+
+def set_param(repo: Path, dotted: str, value) -> None:
+    path = repo / "params.yaml"
+    params = yaml.safe_load(path.read_text())
+    node = params
+    *parents, leaf = dotted.split(".")
+    for p in parents:
+        node = node[p]
+    node[leaf] = value
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory) -> Path:
+    repo = tmp_path_factory.mktemp("project")
+    shutil.copy(ROOT / "dvc.yaml", repo / "dvc.yaml")
+    shutil.copy(ROOT / "profiles" / "quick.yaml", repo / "params.yaml")
+    shutil.copytree(ROOT / "src", repo / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    sh(repo, "git", "init", "-q")
+    sh(repo, "dvc", "init", "-q")
+    sh(repo, "dvc", "config", "core.analytics", "false")
+    sh(repo, "dvc", "repro")
+    sh(repo, "git", "add", "-A")
+    sh(repo, "git", "commit", "-qm", "quick run")
+    return repo
+
+
+def test_repro_writes_every_stage_output(repo):
+    for m in MODELS:
+        metrics = json.loads((repo / "reports" / "metrics" / f"{m}.json").read_text())
+        for key in ("fidelity.shape_mean", "fidelity.trend_mean", "detection.logistic",
+                    "detection.lightgbm", "privacy.dcr_share"):
+            assert isinstance(metrics[key], float), (m, key)
+        assert any(k.startswith("utility.") and k.endswith("tstr_auc") for k in metrics)
+        assert (repo / "data" / "synthetic" / m / "customers.parquet").exists()
+        assert (repo / "reports" / "figures" / m / "shapes.png").exists()
+    bench = (repo / "reports" / "benchmark.md").read_text()
+    rows = [line for line in bench.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert [r.split("|")[2].strip() for r in rows] and {r.split("|")[2].strip() for r in rows} == set(MODELS)
+    assert "holdout" in bench
+    assert sh(repo, "dvc", "status").stdout.strip().endswith("up to date.")
+
+
+def test_per_model_stage_depends_only_on_its_params(repo):
+    set_param(repo, "train.models.gaussian_copula.seed", 3)
+    out = json.loads(sh(repo, "dvc", "status", "--json").stdout)
+    assert "train@gaussian_copula" in out
+    assert "train@independent" not in out and "train@holdout" not in out
+    set_param(repo, "train.models.gaussian_copula.seed", 0)
+    assert json.loads(sh(repo, "dvc", "status", "--json").stdout) == {}
+
+
+def test_metrics_diff_after_a_param_change(repo):
+    before = (repo / "reports" / "train" / "independent.json").read_text()
+    set_param(repo, "sample.seed", 7)
+    sh(repo, "dvc", "repro")
+    # Only sampling and what follows re-ran: a trained model's record is untouched.
+    assert (repo / "reports" / "train" / "independent.json").read_text() == before
+    sh(repo, "git", "add", "-A")
+    sh(repo, "git", "commit", "-qm", "new sample seed")
+    diff = json.loads(sh(repo, "dvc", "metrics", "diff", "HEAD~1", "--json").stdout)
+    changed = {f for f, d in diff.items() if d}
+    assert any("reports/metrics/gaussian_copula.json" in f for f in changed), diff
+
+
+def test_push_pull_synthetic_only(repo, tmp_path):
+    remote = tmp_path / "remote"
+    sh(repo, "dvc", "remote", "add", "-d", "shared", str(remote))
+    sh(repo, "dvc", "push")
+    pushed = {p.name for p in remote.rglob("*") if p.is_file()}
+    assert pushed, "nothing was pushed"
+    # Raw and processed real data are declared push: false: none of their objects may travel.
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
+    for stage in ("simulate", "prepare"):
+        for out in lock[stage]["outs"]:
+            digest = out["md5"].removesuffix(".dir")
+            assert not any(digest[2:] in name for name in pushed), (stage, out["path"])
+
+    syn = repo / "data" / "synthetic" / "gaussian_copula"
+    expected = pd.read_parquet(syn / "customers.parquet")
+    shutil.rmtree(syn)
+    shutil.rmtree(repo / ".dvc" / "cache")
+    sh(repo, "dvc", "pull", "sample@gaussian_copula")
+    pd.testing.assert_frame_equal(pd.read_parquet(syn / "customers.parquet"), expected)
+
+
+def test_missing_param_names_the_key(repo):
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    del params["sample"]["seed"]
+    bad = repo / "bad_params.yaml"
+    bad.write_text(yaml.safe_dump(params))
+    res = sh(repo, "acacia", "--params", str(bad), "sample", "independent", check=False)
+    assert res.returncode == 2
+    assert "sample.seed" in res.stderr
+
+
+def test_unknown_model_and_missing_data_are_named(repo, tmp_path):
+    res = sh(repo, "acacia", "train", "no_such_model", check=False)
+    assert res.returncode == 2 and "train.models.no_such_model" in res.stderr
+    res = sh(tmp_path, "acacia", "--params", str(repo / "params.yaml"), "sample", "independent",
+             check=False)
+    assert res.returncode == 2 and "models/independent" in res.stderr
