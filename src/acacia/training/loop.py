@@ -1,0 +1,178 @@
+"""The one training loop every neural synthesizer uses.
+
+Mini-batches, AdamW, a held-out validation split, early stopping on validation loss with the
+best weights restored, a checkpoint every K epochs that a killed run resumes from, ``device:
+auto``, a progress bar, and the loss history for the training-curve plot.
+
+Resuming reaches the same final state as an uninterrupted run because every source of
+randomness is re-seeded from (seed, epoch) at the start of each epoch, instead of carrying
+generator state across epochs.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from acacia.errors import ParamsError
+
+CHECKPOINT = "checkpoint.pt"
+
+
+@dataclass
+class TrainConfig:
+    max_epochs: int = 200
+    batch_size: int = 256
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    val_fraction: float = 0.1
+    patience: int = 20
+    min_delta: float = 0.0
+    checkpoint_every: int = 10
+    device: str = "auto"
+    progress: bool = True
+    seed: int = 0
+
+    @classmethod
+    def from_params(cls, d: dict[str, Any] | None, key: str = "training") -> TrainConfig:
+        d = dict(d or {})
+        unknown = set(d) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ParamsError(f"{key}: unknown key(s) {sorted(unknown)}, expected some of {sorted(cls.__dataclass_fields__)}")
+        cfg = cls(**d)
+        if not 0 < cfg.val_fraction < 1:
+            raise ParamsError(f"{key}.val_fraction: expected a number in (0, 1), got {cfg.val_fraction}")
+        if cfg.max_epochs < 1 or cfg.batch_size < 1 or cfg.patience < 1:
+            raise ParamsError(f"{key}: max_epochs, batch_size and patience must be positive")
+        return cfg
+
+
+@dataclass
+class TrainResult:
+    history: list[dict[str, float]] = field(default_factory=list)
+    best_epoch: int = 0
+    best_val_loss: float = math.inf
+    stopped_epoch: int = 0
+    max_epochs: int = 0
+
+    @property
+    def epochs_saved(self) -> int:
+        """Epochs early stopping spared against the configured maximum."""
+        return self.max_epochs - self.stopped_epoch
+
+
+def resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        return torch.device(device)
+    except RuntimeError as e:
+        raise ParamsError(f"training.device: '{device}' is not a torch device ({e})") from e
+
+
+LossFn = Callable[[nn.Module, torch.Tensor], torch.Tensor]
+
+
+def fit(
+    module: nn.Module,
+    loss_fn: LossFn,
+    data: torch.Tensor,
+    cfg: TrainConfig,
+    checkpoint_dir: str | Path | None = None,
+    on_epoch_end: Callable[[int, dict[str, float]], None] | None = None,
+) -> TrainResult:
+    """Train ``module`` to minimise ``loss_fn(module, batch)``; returns the loss history.
+
+    ``data`` is one tensor whose first axis is rows. The module is left holding the weights of
+    the epoch with the best validation loss.
+    """
+    device = resolve_device(cfg.device)
+    module.to(device)
+    split = torch.randperm(len(data), generator=torch.Generator().manual_seed(cfg.seed))
+    n_val = max(1, int(round(cfg.val_fraction * len(data)))) if len(data) > 1 else 0
+    val, train = data[split[:n_val]].to(device), data[split[n_val:]].to(device)
+    optim = torch.optim.AdamW(module.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+    result = TrainResult(max_epochs=cfg.max_epochs)
+    best_state = copy.deepcopy(module.state_dict())
+    bad_epochs, start_epoch = 0, 1
+    ckpt = Path(checkpoint_dir) / CHECKPOINT if checkpoint_dir else None
+    if ckpt is not None and ckpt.exists():
+        state = torch.load(ckpt, map_location=device, weights_only=False)
+        if state["config"] != asdict(cfg):
+            raise ParamsError(f"{ckpt} was written with other training params; delete it to restart")
+        module.load_state_dict(state["module"])
+        optim.load_state_dict(state["optim"])
+        best_state, bad_epochs = state["best_state"], state["bad_epochs"]
+        result = state["result"]
+        start_epoch = result.stopped_epoch + 1
+
+    bar = tqdm(range(start_epoch, cfg.max_epochs + 1), disable=not cfg.progress, desc="train",
+               initial=start_epoch - 1, total=cfg.max_epochs, leave=False)
+    for epoch in bar:
+        torch.manual_seed(cfg.seed * 100_003 + epoch)
+        module.train()
+        order = torch.randperm(len(train), device=device)
+        total, count = 0.0, 0
+        for i in range(0, len(train), cfg.batch_size):
+            batch = train[order[i : i + cfg.batch_size]]
+            loss = loss_fn(module, batch)
+            optim.zero_grad(set_to_none=True)
+            loss.backward()
+            optim.step()
+            total += float(loss.detach()) * len(batch)
+            count += len(batch)
+        val_loss = _evaluate(module, loss_fn, val if n_val else train, cfg)
+        row = {"epoch": epoch, "train_loss": total / max(count, 1), "val_loss": val_loss}
+        result.history.append(row)
+        result.stopped_epoch = epoch
+        if val_loss < result.best_val_loss - cfg.min_delta:
+            result.best_val_loss, result.best_epoch, bad_epochs = val_loss, epoch, 0
+            best_state = copy.deepcopy(module.state_dict())
+        else:
+            bad_epochs += 1
+        bar.set_postfix(loss=f"{row['train_loss']:.4f}", val=f"{val_loss:.4f}", best=result.best_epoch)
+        stop = bad_epochs >= cfg.patience
+        if ckpt is not None and (epoch % cfg.checkpoint_every == 0 or stop or epoch == cfg.max_epochs):
+            _save_checkpoint(ckpt, module, optim, best_state, bad_epochs, result, cfg)
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, row)
+        if stop:
+            break
+    bar.close()
+    module.load_state_dict(best_state)
+    return result
+
+
+@torch.no_grad()
+def _evaluate(module: nn.Module, loss_fn: LossFn, data: torch.Tensor, cfg: TrainConfig) -> float:
+    module.eval()
+    # A fixed seed makes the validation loss of stochastic objectives (diffusion noise levels)
+    # comparable from one epoch to the next.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.seed)
+        total = 0.0
+        for i in range(0, len(data), cfg.batch_size):
+            batch = data[i : i + cfg.batch_size]
+            total += float(loss_fn(module, batch)) * len(batch)
+    return total / max(len(data), 1)
+
+
+def _save_checkpoint(path: Path, module, optim, best_state, bad_epochs, result, cfg) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    torch.save(
+        {"module": module.state_dict(), "optim": optim.state_dict(), "best_state": best_state,
+         "bad_epochs": bad_epochs, "result": result, "config": asdict(cfg)},
+        tmp,
+    )
+    os.replace(tmp, path)

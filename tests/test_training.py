@@ -1,0 +1,77 @@
+"""The shared training loop: early stopping, best-weight restore, kill-and-resume equivalence."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from acacia.errors import ParamsError
+from acacia.training.loop import TrainConfig, fit, resolve_device
+
+
+def make_problem(seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(256, 4, generator=g)
+    y = x @ torch.tensor([[1.0], [-2.0], [0.5], [0.0]]) + 0.1 * torch.randn(256, 1, generator=g)
+    data = torch.cat([x, y], dim=1)
+    torch.manual_seed(seed)
+    net = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Dropout(0.1), nn.Linear(16, 1))
+    return net, data
+
+
+def mse(module, batch):
+    return ((module(batch[:, :4]) - batch[:, 4:]) ** 2).mean()
+
+
+def test_loss_goes_down_and_history_is_recorded():
+    net, data = make_problem()
+    res = fit(net, mse, data, TrainConfig(max_epochs=30, batch_size=32, lr=1e-2, patience=50, progress=False))
+    assert len(res.history) == 30
+    assert res.history[-1]["train_loss"] < 0.3 * res.history[0]["train_loss"]
+    assert res.best_epoch > 0 and res.epochs_saved == 0
+
+
+def test_early_stopping_restores_best_weights():
+    net, data = make_problem()
+    cfg = TrainConfig(max_epochs=500, batch_size=32, lr=3e-2, patience=5, progress=False)
+    res = fit(net, mse, data, cfg)
+    assert res.stopped_epoch < 500 and res.epochs_saved == 500 - res.stopped_epoch
+    assert res.stopped_epoch - res.best_epoch == 5
+    # The module holds the best epoch's weights: its validation loss equals the best one.
+    split = torch.randperm(len(data), generator=torch.Generator().manual_seed(cfg.seed))
+    val = data[split[:26]]
+    net.eval()
+    with torch.no_grad():
+        assert float(mse(net, val)) == pytest.approx(res.best_val_loss, rel=1e-5)
+
+
+def test_interrupted_run_resumes_to_the_same_state(tmp_path):
+    cfg = TrainConfig(max_epochs=12, batch_size=32, lr=1e-2, patience=100, checkpoint_every=2, progress=False)
+    net_a, data = make_problem()
+    full = fit(net_a, mse, data, cfg)
+
+    class Killed(Exception):
+        pass
+
+    def kill_at_7(epoch, _row):
+        if epoch == 7:
+            raise Killed  # the last checkpoint is epoch 6: epoch 7's work is lost, as in a kill
+
+    net_b, _ = make_problem()
+    with pytest.raises(Killed):
+        fit(net_b, mse, data, cfg, checkpoint_dir=tmp_path, on_epoch_end=kill_at_7)
+    net_c, _ = make_problem()
+    resumed = fit(net_c, mse, data, cfg, checkpoint_dir=tmp_path)
+    assert [r["epoch"] for r in resumed.history] == list(range(1, 13))
+    assert resumed.best_val_loss == full.best_val_loss
+    for pa, pc in zip(net_a.state_dict().values(), net_c.state_dict().values(), strict=True):
+        assert torch.equal(pa, pc)
+
+
+def test_config_errors_name_the_key():
+    with pytest.raises(ParamsError, match="unknown key.*epochs"):
+        TrainConfig.from_params({"epochs": 3})
+    with pytest.raises(ParamsError, match="val_fraction"):
+        TrainConfig.from_params({"val_fraction": 1.5})
+    assert resolve_device("auto").type in ("cpu", "cuda")
