@@ -12,11 +12,17 @@ from acacia.models.base import _import_all
 
 _import_all()
 MODELS = sorted(REGISTRY)
+# Small budgets keep the suite fast; the checks are the same for every model.
+TEST_PARAMS = {"tvae": {"training": {"max_epochs": 150, "batch_size": 64, "progress": False}}}
+
+
+def build(name: str):
+    return make_model(name, {"seed": 0, **TEST_PARAMS.get(name, {})})
 
 
 @pytest.fixture(scope="module", params=MODELS)
 def fitted(request, tiny_portfolio):
-    return make_model(request.param, {"seed": 0}).fit(tiny_portfolio)
+    return build(request.param).fit(tiny_portfolio)
 
 
 def test_registry_has_the_baselines():
@@ -69,7 +75,7 @@ def test_conditional_sampling_honours_fixed_values(fitted):
 def test_unfitted_use_is_a_clear_error():
     for name in MODELS:
         with pytest.raises(NotFittedError, match="fit"):
-            make_model(name).sample(3)
+            build(name).sample(3)
 
 
 def test_unknown_param_names_the_key():

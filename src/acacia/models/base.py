@@ -60,13 +60,15 @@ def make_model(name: str, params: dict[str, Any] | None = None) -> Synthesizer:
 
 def _import_all() -> None:
     # Registration happens on import; importing here keeps the registry complete for callers.
-    from acacia.models import gaussian_copula, holdout, independent  # noqa: F401
+    from acacia.models import gaussian_copula, holdout, independent, tvae  # noqa: F401
 
 
 class Synthesizer(ABC):
     name: ClassVar[str] = "base"
     #: which split the train stage fits on; the holdout reference overrides it.
     fit_split: ClassVar[str] = "train"
+    #: where a neural model checkpoints during fit (set by the train stage; None = no checkpoints).
+    checkpoint_dir: Path | None = None
 
     def __init__(self, seed: int = 0, series_representation: str = "flat") -> None:
         self.seed = seed

@@ -36,7 +36,9 @@ def run(params_path: str = "params.yaml") -> None:
 
 def _markdown(table: pd.DataFrame) -> str:
     cols = ["rank", "model", "score"] + [c for c, _ in HEADLINE if c in table]
-    cols += [c for c in ("train_seconds", "sample_seconds") if c in table]
+    cost = ("train_seconds", "train_energy_kwh", "train_emissions_kg", "epochs_saved",
+            "energy_saved_kwh", "sample_seconds", "sample_energy_kwh", "customers_per_second")
+    cols += [c for c in cost if c in table]
     lines = [
         "# Benchmark",
         "",
@@ -53,10 +55,21 @@ def _markdown(table: pd.DataFrame) -> str:
         cells = []
         for c in cols:
             v = r.get(c)
-            cells.append(f"{v:.3f}" if isinstance(v, float) else str(v))
+            if isinstance(v, float) and pd.isna(v):
+                cells.append("")
+            elif isinstance(v, float):
+                cells.append(f"{v:.3g}" if abs(v) < 1e-3 and v != 0 else f"{v:.3f}")
+            else:
+                cells.append(str(v))
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "Columns:"]
     lines += [f"- `{c}`: {desc}" for c, desc in HEADLINE if c in table]
+    lines += [
+        "- `*_seconds`, `*_energy_kwh`, `*_emissions_kg`: wall time, energy and carbon of the stage,",
+        "  measured by codecarbon's offline tracker with France's grid intensity.",
+        "- `epochs_saved`, `energy_saved_kwh`: epochs early stopping spared against the configured",
+        "  maximum, and their energy at the measured energy per epoch.",
+    ]
     return "\n".join(lines) + "\n"
 
 

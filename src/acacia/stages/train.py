@@ -2,28 +2,49 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 
+import pandas as pd
+
 from acacia.data.portfolio import Portfolio
+from acacia.data.schema import atomic_write_text
 from acacia.frugality import track
 from acacia.models import make_model
 from acacia.params import get, load_params
-from acacia.paths import MODELS, PROCESSED, TRAIN_METRICS, staged_dir, write_json
+from acacia.paths import CHECKPOINTS, MODELS, PROCESSED, TRAIN_METRICS, staged_dir, write_json
+
+CURVE_COLUMNS = ["epoch", "train_loss", "val_loss"]
 
 
 def run(params_path: str, model: str) -> None:
     params = load_params(params_path)
     model_params = get(params, f"train.models.{model}", dict, default=None)
     if model_params is None:
-        model_params = {}
         get(params, f"train.models.{model}")  # raises: names the missing key
+        model_params = {}
     synth = make_model(model, model_params)
+    # A killed `dvc repro` resumes from here; the folder is not a DVC output.
+    synth.checkpoint_dir = CHECKPOINTS / model
     data = Portfolio.load(PROCESSED / synth.fit_split)
     with track("train", enabled=get(params, "frugality.track", bool, default=True)) as cost:
         synth.fit(data)
     with staged_dir(MODELS / model) as tmp:
         synth.save(tmp)
-    write_json(TRAIN_METRICS / f"{model}.json", {**cost, "n_fit": len(data)})
+    shutil.rmtree(synth.checkpoint_dir, ignore_errors=True)
+
+    record = {**cost, "n_fit": len(data)}
+    result = getattr(synth, "training_result_", None)
+    curve = pd.DataFrame(result.history if result else [], columns=CURVE_COLUMNS)
+    if result:
+        record.update(best_epoch=result.best_epoch, stopped_epoch=result.stopped_epoch,
+                      max_epochs=result.max_epochs, epochs_saved=result.epochs_saved)
+        if "train_energy_kwh" in cost and result.stopped_epoch:
+            # Energy early stopping spared, at the measured energy per epoch.
+            per_epoch = cost["train_energy_kwh"] / result.stopped_epoch
+            record["energy_saved_kwh"] = per_epoch * result.epochs_saved
+    atomic_write_text(TRAIN_METRICS / f"{model}_curve.csv", curve.to_csv(index=False))
+    write_json(TRAIN_METRICS / f"{model}.json", record)
 
 
 if __name__ == "__main__":

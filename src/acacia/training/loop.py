@@ -108,8 +108,10 @@ def fit(
     ckpt = Path(checkpoint_dir) / CHECKPOINT if checkpoint_dir else None
     if ckpt is not None and ckpt.exists():
         state = torch.load(ckpt, map_location=device, weights_only=False)
-        if state["config"] != asdict(cfg):
-            raise ParamsError(f"{ckpt} was written with other training params; delete it to restart")
+        if state["config"] != asdict(cfg) or state["data_key"] != _data_key(data):
+            raise ParamsError(
+                f"{ckpt} was written with other training params or data; delete it to restart"
+            )
         module.load_state_dict(state["module"])
         optim.load_state_dict(state["optim"])
         best_state, bad_epochs = state["best_state"], state["bad_epochs"]
@@ -143,7 +145,7 @@ def fit(
         bar.set_postfix(loss=f"{row['train_loss']:.4f}", val=f"{val_loss:.4f}", best=result.best_epoch)
         stop = bad_epochs >= cfg.patience
         if ckpt is not None and (epoch % cfg.checkpoint_every == 0 or stop or epoch == cfg.max_epochs):
-            _save_checkpoint(ckpt, module, optim, best_state, bad_epochs, result, cfg)
+            _save_checkpoint(ckpt, module, optim, best_state, bad_epochs, result, cfg, _data_key(data))
         if on_epoch_end is not None:
             on_epoch_end(epoch, row)
         if stop:
@@ -167,12 +169,17 @@ def _evaluate(module: nn.Module, loss_fn: LossFn, data: torch.Tensor, cfg: Train
     return total / max(len(data), 1)
 
 
-def _save_checkpoint(path: Path, module, optim, best_state, bad_epochs, result, cfg) -> None:
+def _data_key(data: torch.Tensor) -> str:
+    """A cheap fingerprint, so a checkpoint is never resumed on other data."""
+    return f"{tuple(data.shape)}:{float(data.double().sum()):.10g}:{float(data.double().abs().sum()):.10g}"
+
+
+def _save_checkpoint(path: Path, module, optim, best_state, bad_epochs, result, cfg, data_key) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     torch.save(
         {"module": module.state_dict(), "optim": optim.state_dict(), "best_state": best_state,
-         "bad_epochs": bad_epochs, "result": result, "config": asdict(cfg)},
+         "bad_epochs": bad_epochs, "result": result, "config": asdict(cfg), "data_key": data_key},
         tmp,
     )
     os.replace(tmp, path)
