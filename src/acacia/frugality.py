@@ -19,12 +19,12 @@ def track(prefix: str, enabled: bool = True, country: str = "FRA") -> Iterator[d
     if enabled:
         from codecarbon import OfflineEmissionsTracker
 
+        # codecarbon logs its start-up at INFO before applying log_level: silence it first.
+        logging.getLogger("codecarbon").setLevel(logging.ERROR)
         tracker = OfflineEmissionsTracker(
             country_iso_code=country, save_to_file=False, log_level="error",
             measure_power_secs=5, tracking_mode="process",
         )
-        # codecarbon logs at INFO through its own handler even with log_level="error".
-        logging.getLogger("codecarbon").setLevel(logging.ERROR)
         tracker.start()
     start = time.perf_counter()
     try:

@@ -10,10 +10,12 @@ from acacia.data.portfolio import Portfolio
 from acacia.data.schema import atomic_write_text
 from acacia.evaluation import plots
 from acacia.evaluation.evaluate import evaluate
+from acacia.models import Synthesizer
 from acacia.params import get, load_params
 from acacia.paths import (
     FIGURES,
     METRICS,
+    MODELS,
     PLOTS,
     PROCESSED,
     SPLITS,
@@ -30,7 +32,9 @@ def run(params_path: str, model: str) -> None:
     cfg = get(params, "evaluate", dict)
     real = {name: Portfolio.load(PROCESSED / name) for name in SPLITS}
     synthetic = Portfolio.load(SYNTHETIC / model, schema=real["train"].schema)
-    metrics, plot_data = evaluate(real["train"], real["holdout"], real["test"], synthetic, cfg)
+    is_holdout = Synthesizer.load(MODELS / model).fit_split == "holdout"
+    metrics, plot_data = evaluate(real["train"], real["holdout"], real["test"], synthetic, cfg,
+                                  synthetic_is_holdout=is_holdout)
     for name in PLOT_TABLES:
         # Every declared plot file is written, empty when a dataset has no series, so the
         # outputs dvc.yaml lists always exist.

@@ -118,7 +118,8 @@ def fit(
         result = state["result"]
         start_epoch = result.stopped_epoch + 1
 
-    bar = tqdm(range(start_epoch, cfg.max_epochs + 1), disable=not cfg.progress, desc="train",
+    # disable=None: tqdm shows the bar on a terminal only, keeping dvc logs and CI output clean.
+    bar = tqdm(range(start_epoch, cfg.max_epochs + 1), disable=None if cfg.progress else True, desc="train",
                initial=start_epoch - 1, total=cfg.max_epochs, leave=False)
     for epoch in bar:
         torch.manual_seed(cfg.seed * 100_003 + epoch)

@@ -75,7 +75,8 @@ class FrequencyIntervalEncoder:
         counts = s.value_counts(sort=True)
         if order_by is not None:
             means = pd.Series(np.asarray(order_by, dtype=float), index=s.index).groupby(s.values).mean()
-            counts = counts.loc[means.reindex(counts.index).sort_values(kind="stable").index]
+            # Positional: boolean labels given to .loc would be read as a mask.
+            counts = counts.iloc[np.argsort(means.reindex(counts.index).to_numpy(), kind="stable")]
         self.categories_ = counts.index.to_numpy(dtype=object)
         freq = counts.to_numpy(dtype=float) / counts.sum()
         self.edges_ = np.concatenate([[0.0], np.cumsum(freq)])
