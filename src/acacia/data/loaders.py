@@ -64,7 +64,7 @@ def coerce(df: pd.DataFrame, schema: Schema, source: str) -> pd.DataFrame:
             bad = txt.notna() & ~txt.isin(_TRUE | _FALSE)
             if bad.any():
                 raise DataError(f"{source}: column '{col.name}' has non-boolean value '{s[bad].iloc[0]}'")
-            out[col.name] = pd.array(txt.map(lambda x: None if x is None else x in _TRUE), dtype="boolean")
+            out[col.name] = pd.array(txt.map(lambda x: None if pd.isna(x) else x in _TRUE), dtype="boolean")
         else:
             out[col.name] = s.where(present).astype(object).map(
                 lambda x: None if pd.isna(x) else str(x).strip()).astype("str")

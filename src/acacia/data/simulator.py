@@ -226,7 +226,7 @@ def _customers_block(cfg: SimulatorConfig, block: int, n: int) -> dict[str, np.n
         np.log(occ_w["social_tenant"]) - 1.0 * inc_z,
         np.log(occ_w["rent_free"]) + np.zeros(n),
     ])
-    scores += np.array([-0.15, 0.0, -0.1, 0.0])   # re-centres the marginals on the targets
+    scores += np.array([-0.1, 0.0, -0.3, 0.3])   # re-centres the marginals on the targets
     occ = _choice(rng, OCCUPANCY, np.exp(scores))
     owner = occ == "owner"
 
@@ -239,15 +239,13 @@ def _customers_block(cfg: SimulatorConfig, block: int, n: int) -> dict[str, np.n
         * np.exp(0.06 * inc_z)
     surface = med * np.exp(rng.normal(0, np.where(house, s["house"]["sigma_log"], s["apartment"]["sigma_log"])))
     surface = np.clip(surface, 9, 600).round(1)
-    rooms = np.clip(np.round(surface / 23 + rng.normal(0.4, 0.6, n)), 1, 15).astype(np.int64)
+    rooms = np.clip(np.round(surface / 24 + rng.normal(0.1, 0.6, n)), 1, 15).astype(np.int64)
 
     cp = t["construction_period"]
     base_p = np.array([cp[p] for p in PERIODS])
     tilt = np.where(house[:, None], np.array([1.0, 0.8, 1.1, 1.2, 1.3, 1.3]), np.array([1.0, 1.25, 0.9, 0.8, 0.7, 0.7]))
     period = _choice(rng, PERIODS, base_p * tilt)
     pidx = pd.Index(PERIODS).get_indexer(period)
-    label_idx = np.clip(np.round(5.2 - 0.75 * pidx + rng.normal(0, 0.9, n)), 0, 6).astype(int)
-    label = np.asarray(LABELS, dtype=object)[label_idx]
 
     hs = t["heating_shares"]
     kinds = ["electric", "gas", "fuel_oil", "district", "wood", "other"]
@@ -280,7 +278,13 @@ def _customers_block(cfg: SimulatorConfig, block: int, n: int) -> dict[str, np.n
     c = t["consumption"]
     u = pd.Series(period).map(t["u_value_kwh_per_dd_m2"]).to_numpy(float)
     k_heat = surface * u * np.where(house, 1.0, t["apartment_heat_factor"]) * np.exp(rng.normal(0, c["heat_sigma_log"], n))
-    k_heat *= np.where(stove, 0.6, 1.0)
+    # Energy label (DPE): envelope quality per m², worse with direct electric heating (primary
+    # energy factor 2.3), better with a heat pump; cut at the target class shares.
+    lt = t["energy_label"]
+    label_score = np.log(k_heat / surface) + lt["electric_direct_shift"] * (heating == "electric_direct") \
+        + lt["heat_pump_shift"] * (heating == "heat_pump") + rng.normal(0, lt["noise_sd"], n)
+    label = np.asarray(LABELS, dtype=object)[np.searchsorted(lt["thresholds"], label_score)]
+    k_heat *= np.where(stove, rng.uniform(0.5, 0.7, n), 1.0)
     aux = (~electric_heating) & (rng.random(n) < 0.15)   # auxiliary electric heaters in non-electric homes
     k_elec = np.where(electric_heating, k_heat, np.where(aux, 0.08 * k_heat, 0.0))
     t_thr = rng.normal(c["heat_threshold_mean"], c["heat_threshold_sd"], n)
@@ -295,18 +299,21 @@ def _customers_block(cfg: SimulatorConfig, block: int, n: int) -> dict[str, np.n
     burden = (expected * t["financial_ease"]["price_eur_per_kwh"] + other_energy) / income
     z = 1.0 * inc_z - 6.0 * burden + 0.35 * owner - 0.45 * (occ == "social_tenant") + 0.15 * old \
         + rng.normal(0, 0.45, n)
-    under_heat = z < -1.2
+    ease = np.asarray(EASE, dtype=object)[np.searchsorted(t["financial_ease"]["thresholds"], z)]
+    # Energy-poor households under-heat (lower threshold, smaller gradient): a real, detectable signal.
+    under_heat = (ease == "very_difficult") & (rng.random(n) < 0.7)
     k_elec = np.where(under_heat, 0.7 * k_elec, k_elec)
     t_thr = np.where(under_heat, t_thr - 1.5, t_thr)
-    ease_cut = np.cumsum([t["financial_ease"]["shares"][e] for e in EASE])[:-1]
-    ease = np.asarray(EASE, dtype=object)[np.searchsorted(_norm_quantiles(ease_cut), z)]
     incidents = rng.poisson(pd.Series(ease).map({"very_difficult": 0.9, "difficult": 0.3, "ok": 0.05,
                                                   "comfortable": 0.01}).to_numpy(float))
 
     # Subscribed power follows the peak load: electric heating by surface, EV and pool add on
     # (rules of thumb in research §1.1); energy-poor households pick a lower step.
-    kva_need = 3.9 + expected / 3000 + electric_heating * (1.5 + surface / 45) + 2.5 * ev + 1.5 * pool \
-        + rng.normal(0, 1.0, n) - 1.0 * (ease == "very_difficult") \
+    kc = t["kva"]
+    kva_need = (kc["base"] + kc["per_person"] * hh + kc["ewh"] * ewh + kc["ev"] * ev + kc["pool"] * pool
+                + surface * (kc["electric_direct_per_m2"] * (heating == "electric_direct")
+                             + kc["heat_pump_per_m2"] * (heating == "heat_pump"))) \
+        * np.exp(rng.normal(0, kc["noise_sigma"], n)) * np.where(ease == "very_difficult", kc["low_income_factor"], 1.0) \
         + 14 * (house & (surface > 180) & (rng.random(n) < 0.05))   # a few farms and large houses
     steps = np.array(t["kva_steps"])
     kva = steps[np.clip(np.searchsorted(steps, kva_need), 0, len(steps) - 1)]
@@ -330,10 +337,10 @@ def _customers_block(cfg: SimulatorConfig, block: int, n: int) -> dict[str, np.n
     s_base = np.log(tt["BASE"]) + np.zeros(n) + 0.4 * (~ewh) + 0.4 * (~electric_heating)
     s_hphc = np.log(tt["HPHC"]) + 0.9 * ewh + 0.6 * electric_heating - 0.25
     s_tempo = np.log(tt["TEMPO"]) + 1.2 * (electric_heating & (stove | (heating == "heat_pump"))) + 0.4 * (expected > 9000) + 0.2
-    s_ejp = np.where(old_contract, np.log(tt["EJP"]) + 0.8 * electric_heating + 2.4, -np.inf)
+    s_ejp = np.where(old_contract, np.log(tt["EJP"]) + 0.8 * electric_heating + 2.0, -np.inf)
     tariff = _choice(rng, TARIFFS, np.exp(np.column_stack([s_base, s_hphc, s_tempo, s_ejp])))
 
-    regulated = rng.random(n) < _sigmoid(np.log(t["offer_regulated"] / (1 - t["offer_regulated"]))
+    regulated = rng.random(n) < _sigmoid(np.log(t["offer_regulated"] / (1 - t["offer_regulated"])) - 0.2
                                          + 0.06 * ((pd.Timestamp(cfg.end) - start).days.to_numpy() / 365.25 - 8))
     pay_p = np.column_stack([np.full(n, t["payment"]["monthly_direct_debit"]) * np.exp(0.25 * inc_z),
                              np.full(n, t["payment"]["direct_debit_on_bill"]),
@@ -351,6 +358,7 @@ def _customers_block(cfg: SimulatorConfig, block: int, n: int) -> dict[str, np.n
         # latent, for consumption and ground truth
         income_decile=np.clip(np.floor(_norm_cdf(inc_z) * 10) + 1, 1, 10).astype(int), k_heat=k_elec,
         t_threshold=t_thr, base_kwh=base_kwh, expected_kwh=expected, under_heating=under_heat,
+        ease_score=z, label_score=label_score, energy_burden=burden, income_eur=income,
     )
     return out
 
