@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -45,7 +47,16 @@ CALIBRATION = [
     ("mean household size (INSEE: 2.2)", lambda s: s.household_size.mean(), 2.2, 0.2),
     ("one-person households (37 %)", lambda s: (s.household_size == 1).mean(), 0.37, 0.04),
     ("owners (58 %)", lambda s: (s.occupancy_status == "owner").mean(), 0.58, 0.05),
-    ("very difficult financial ease (ONPE: 11.9 %)", lambda s: (s.financial_ease == "very_difficult").mean(), 0.12, 0.02),
+    ("very difficult financial ease (ONPE: 11.9 %)", lambda s: (s.financial_ease == "very_difficult").mean(), 0.119, 0.015),
+    ("social tenants (17 %)", lambda s: (s.occupancy_status == "social_tenant").mean(), 0.17, 0.04),
+    ("EJP (1.5 %)", lambda s: (s.tariff_option == "EJP").mean(), 0.015, 0.01),
+    ("3 kVA (5 %)", lambda s: (s.subscribed_kva == 3).mean(), 0.05, 0.03),
+    ("6 kVA (45 %)", lambda s: (s.subscribed_kva == 6).mean(), 0.45, 0.06),
+    ("9 kVA (30 %)", lambda s: (s.subscribed_kva == 9).mean(), 0.30, 0.06),
+    ("12 kVA (14 %)", lambda s: (s.subscribed_kva == 12).mean(), 0.14, 0.05),
+    ("regulated offer (CRE: 57 %)", lambda s: (s.offer == "regulated").mean(), 0.57, 0.05),
+    ("energy labels F+G (22 % [assumption])", lambda s: s.energy_label.isin(["F", "G"]).mean(), 0.22, 0.04),
+    ("PV self-consumption (~0.3 %)", lambda s: s.pv_self_consumption.mean(), 0.004, 0.003),
     ("heat pumps among electric heating (25 %)", lambda s: (s.heating_energy == "heat_pump").sum() / s.electric_heating.sum(), 0.25, 0.06),
     ("electric water heater (45–50 %)", lambda s: s.electric_water_heater.mean(), 0.48, 0.06),
     ("EV (2021: ~2 %)", lambda s: s.ev.mean(), 0.02, 0.01),
@@ -84,6 +95,15 @@ def test_deterministic_for_a_seed_whatever_the_chunk_size(tmp_path):
     pa.validate()
     other = simulate_portfolio(SimulatorConfig(n_customers=500, seed=4))
     assert not other.customers.equals(simulate_portfolio(SimulatorConfig(n_customers=500, seed=3)).customers)
+
+
+def test_same_seed_and_chunk_size_give_identical_files(tmp_path):
+    cfg = SimulatorConfig(n_customers=1500, seed=7, chunk_size=1000)
+    simulate_to_folder(cfg, tmp_path / "a")
+    simulate_to_folder(cfg, tmp_path / "b")
+    for f in (tmp_path / "a").iterdir():
+        assert f.read_bytes() == (tmp_path / "b" / f.name).read_bytes(), f.name
+    assert not [f for f in (tmp_path / "a").iterdir() if f.name.startswith(".")]   # no temp leftovers
 
 
 def test_schema_valid_with_nulls_where_declared(weekly):
@@ -135,7 +155,8 @@ def test_winter_summer_ratio_and_lockdown(weekly):
     m = p.series_matrix()
     per = p.schema.series.periods
     c = p.customers.merge(gt, on="customer_id")
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         ratio = np.nanmean(m[:, np.isin(per.month, [12, 1, 2])], 1) / np.nanmean(m[:, np.isin(per.month, [6, 7, 8])], 1)
     elec = np.isin(c.heating_energy_true, ELECTRIC)
     assert 2.5 <= np.nanmedian(ratio[elec]) <= 4.5
@@ -146,6 +167,9 @@ def test_winter_summer_ratio_and_lockdown(weekly):
     left = c.left_during_lockdown.to_numpy() & ~np.isnan(m[:, before | lock]).any(1)
     assert np.nanmean(m[tele][:, lock]) / np.nanmean(m[tele][:, before]) > 1.03
     assert np.nanmean(m[left][:, lock]) / np.nanmean(m[left][:, before]) < 0.7
+    # Ground truth records who was affected and by how much (lockdown 1 multiplier).
+    assert (c.lockdown1_factor[c.teleworker].between(1.05, 1.10)).all()
+    assert (c.lockdown1_factor[~c.teleworker & ~c.left_during_lockdown] == 1).all()
 
 
 def test_late_joiners_start_at_their_contract(weekly):

@@ -35,7 +35,6 @@ from acacia.data.schema import Column, Schema, SeriesSpec
 from acacia.errors import ParamsError
 
 BLOCK = 5000
-Z_LOC, Z_SCALE = -0.01, 1.45   # financial-ease score location/scale, see _norm_quantiles
 TABLES = Path(__file__).with_name("simulator_tables.yaml")
 PERIODS = ["<1949", "1949-1974", "1975-1989", "1990-2005", "2006-2012", ">2012"]
 LABELS = list("ABCDEFG")
@@ -46,7 +45,7 @@ PAYMENT = ["monthly_direct_debit", "direct_debit_on_bill", "other"]
 TARIFFS = ["BASE", "HPHC", "TEMPO", "EJP"]
 AGES = ["<30", "30-44", "45-59", "60-74", "75+"]
 ZONES = ["H1", "H2", "H3"]
-PUBLIC_HOLIDAYS = ["01-01", "05-01", "05-08", "07-14", "08-15", "11-01", "11-11", "12-25"]
+FIXED_HOLIDAYS = ["01-01", "05-01", "05-08", "07-14", "08-15", "11-01", "11-11", "12-25"]
 
 
 @dataclass
@@ -72,8 +71,8 @@ class SimulatorConfig:
             v = getattr(cfg, key)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 raise ParamsError(f"simulate.{key}: expected a positive integer, got {v!r}")
-        if not isinstance(cfg.seed, int):
-            raise ParamsError(f"simulate.seed: expected an integer, got {cfg.seed!r}")
+        if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool) or cfg.seed < 0:
+            raise ParamsError(f"simulate.seed: expected a non-negative integer, got {cfg.seed!r}")
         if cfg.frequency not in ("weekly", "daily"):
             raise ParamsError(f"simulate.frequency: expected 'weekly' or 'daily', got {cfg.frequency!r}")
         for key in ("start", "end"):
@@ -81,6 +80,8 @@ class SimulatorConfig:
                 pd.Timestamp(getattr(cfg, key))
             except (ValueError, TypeError) as e:
                 raise ParamsError(f"simulate.{key}: expected a date YYYY-MM-DD, got {getattr(cfg, key)!r}") from e
+            # YAML turns an unquoted 2019-01-01 into a date object: keep the config a plain string.
+            setattr(cfg, key, pd.Timestamp(getattr(cfg, key)).strftime("%Y-%m-%d"))
         if pd.Timestamp(cfg.end) <= pd.Timestamp(cfg.start):
             raise ParamsError("simulate.end: must be after simulate.start")
         if cfg.tables is not None and not Path(cfg.tables).exists():
@@ -369,15 +370,27 @@ def _norm_cdf(x: np.ndarray) -> np.ndarray:
     return ndtr(x)
 
 
-def _norm_quantiles(p: np.ndarray) -> np.ndarray:
-    from scipy.special import ndtri
-
-    # z is roughly normal with the location and scale below (measured on 100,000 customers):
-    # cutting at its quantiles gives the target band shares.
-    return ndtri(np.asarray(p)) * Z_SCALE + Z_LOC
-
 
 # ---------------------------------------------------------------------------- consumption
+def _easter(year: int) -> pd.Timestamp:
+    """Gregorian Easter Sunday (anonymous algorithm): no holiday package is allowed offline."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    m = (32 + 2 * e + 2 * i - h - k) % 7
+    q = (a + 11 * h + 22 * m) // 451
+    month, day = divmod(h + m - 7 * q + 114, 31)
+    return pd.Timestamp(year, month, day + 1)
+
+
+def public_holidays(days: pd.DatetimeIndex) -> np.ndarray:
+    """French public holidays: fixed dates plus Easter Monday, Ascension and Whit Monday."""
+    moving = [_easter(y) + pd.Timedelta(days=k) for y in np.unique(days.year) for k in (1, 39, 50)]
+    return np.isin(days.strftime("%m-%d"), FIXED_HOLIDAYS) | days.isin(moving)
+
+
 def _calendar(cfg: SimulatorConfig, temps: pd.DataFrame) -> dict[str, np.ndarray]:
     """Per-day factors shared by all customers (computed once per run)."""
     t = load_tables(cfg)["consumption"]
@@ -388,7 +401,8 @@ def _calendar(cfg: SimulatorConfig, temps: pd.DataFrame) -> dict[str, np.ndarray
     smooth = tz.copy()
     for i in range(1, len(smooth)):
         smooth[i] = 0.5 * smooth[i - 1] + 0.5 * tz[i]
-    holiday = np.isin(days.strftime("%m-%d"), PUBLIC_HOLIDAYS) | ((days.month == 12) & (days.day >= 24))
+    # Public holidays and the Christmas school break: more time at home.
+    holiday = public_holidays(days) | ((days.month == 12) & (days.day >= 21)) | ((days.month == 1) & (days.day <= 3))
     week = np.where(days.dayofweek >= 5, t["weekend_factor"], 1.0) * np.where(holiday, 1.05, 1.0)
     season = 1 + t["season_amplitude"] * np.cos(2 * np.pi * (doy - 355) / 365.25)
     lock = np.zeros(len(days))
@@ -407,6 +421,8 @@ def _calendar(cfg: SimulatorConfig, temps: pd.DataFrame) -> dict[str, np.ndarray
             "summer": np.clip(np.sin(np.pi * (doy - 80) / 185), 0, None),
             "ev": np.where(days.dayofweek < 5, 1.1, 0.75) * np.where(days.month == 8, 0.6, 1.0),
             "drift": (1 + t["efficiency_drift_per_year"]) ** years, "july_aug": np.isin(days.month, [7, 8]),
+            # Winter school break, staggered over zones A/B/C: roughly 8 Feb - 8 Mar [approximation].
+            "february": ((days.month == 2) & (days.day >= 8)) | ((days.month == 3) & (days.day <= 8)),
             "year": days.year.to_numpy(), "days": days}
 
 
@@ -421,7 +437,8 @@ def _daily_kwh(cfg: SimulatorConfig, cust: dict[str, np.ndarray], cal: dict[str,
     hp = cust["heating_energy"] == "heat_pump"
     temp = cal["temp"].T[zi].astype(f32)
     gap = np.maximum(cust["t_threshold"].astype(f32)[:, None] - cal["smooth"].T[zi].astype(f32), 0)
-    cop = np.where(hp[:, None], np.clip(3.2 + 0.08 * temp, 1.8, 4.0), f32(1.0)).astype(f32)
+    cp = t["cop"]
+    cop = np.where(hp[:, None], np.clip(cp["intercept"] + cp["slope"] * temp, cp["min"], cp["max"]), f32(1.0)).astype(f32)
     heat = cust["k_heat"].astype(f32)[:, None] * gap / cop
     kwh = base + heat
     persons = cust["household_size"].astype(f32)
@@ -434,23 +451,28 @@ def _daily_kwh(cfg: SimulatorConfig, cust: dict[str, np.ndarray], cal: dict[str,
 
     # Summer absence: ~14 days in July–August for most households, consumption falls to 40 %.
     away = np.zeros((n, d), dtype=bool)
+    # Families (3+ persons) also leave for a week of the February break (skiing) [assumption].
+    family = cust["household_size"] >= 3
     for year in np.unique(cal["year"]):
-        jul = np.flatnonzero(cal["july_aug"] & (cal["year"] == year))
-        if len(jul) < 14:
-            continue
-        goes = rng.random(n) < t["summer_absence_prob"]
-        first = jul[0] + rng.integers(0, len(jul) - 13, n)
-        cols = first[:, None] + np.arange(14)
-        rows = np.repeat(np.arange(n), 14).reshape(n, 14)
-        away[rows[goes], cols[goes]] = True
+        for window, share, length in ((cal["july_aug"], t["summer_absence_prob"], 14),
+                                      (cal["february"], t["february_absence_prob"] * family, 7)):
+            span = np.flatnonzero(window & (cal["year"] == year))
+            if len(span) < 2 * length:
+                continue
+            goes = rng.random(n) < share
+            first = span[0] + rng.integers(0, len(span) - length + 1, n)
+            cols = first[:, None] + np.arange(length)
+            rows = np.repeat(np.arange(n), length).reshape(n, length)
+            away[rows[goes], cols[goes]] = True
     kwh = np.where(away, kwh * f32(t["summer_absence_factor"]), kwh)
 
     # Lockdowns: teleworkers use more at home, some urban apartment dwellers left.
     young = np.isin(cust["age_band"], ["<30", "30-44", "45-59"])
     teleworker = young & (rng.random(n) < t["teleworker_share"])
-    left = (cust["housing_type"] == "apartment") & cust["urban_area"] & (rng.random(n) < t["left_share_urban_apartments"])
+    left = (cust["housing_type"] == "apartment") & cust["urban_area"] & (rng.random(n) < t["left_share_urban_apartments"]) & ~teleworker
     lock = cal["lock"].astype(f32)[None, :]
-    factor = 1 + teleworker[:, None] * t["teleworker_uplift"] * lock - left[:, None] * 0.5 * lock
+    uplift = np.where(teleworker, rng.uniform(*t["teleworker_uplift"], n), 0.0)
+    factor = 1 + uplift[:, None] * lock - left[:, None] * t["left_drop"] * lock
     kwh *= factor.astype(f32)
     tempo = cust["tariff_option"] == "TEMPO"
     kwh[np.ix_(tempo, cal["red"])] *= f32(t["tempo_red_factor"])
@@ -467,7 +489,8 @@ def _daily_kwh(cfg: SimulatorConfig, cust: dict[str, np.ndarray], cal: dict[str,
     cols = np.arange(d)[None, :]
     kwh = np.where(shift[:, None] & (cols >= when[:, None]), kwh * mult[:, None].astype(f32), kwh)
     np.maximum(kwh, 0, out=kwh)
-    latent = {"teleworker": teleworker, "left_during_lockdown": left, "level_shift": shift,
+    latent = {"teleworker": teleworker, "left_during_lockdown": left,
+              "lockdown1_factor": (1 + uplift - left * t["left_drop"]).round(4), "level_shift": shift,
               "level_shift_day": np.where(shift, when, -1)}
     return kwh.astype(f32), latent
 
@@ -550,10 +573,6 @@ def simulator_schema_names() -> list[str]:
 
 
 # ---------------------------------------------------------------------------- assembly
-def _static_block(cfg: SimulatorConfig, block: int, n: int) -> dict[str, np.ndarray]:
-    return _customers_block(cfg, block, n)
-
-
 def _blocks(cfg: SimulatorConfig) -> list[tuple[int, int, int]]:
     """(block index, first customer index, size) for every block."""
     return [(b, b * BLOCK, min(BLOCK, cfg.n_customers - b * BLOCK)) for b in range(-(-cfg.n_customers // BLOCK))]
@@ -583,7 +602,11 @@ def simulate_block(cfg: SimulatorConfig, block: int, first: int, n: int, cal: di
                           "heating_energy_true": cust["heating_energy"].astype(str),
                           "income_decile": cust["income_decile"], "k_heat_kwh_per_dd": cust["k_heat"].round(4),
                           "t_threshold_c": cust["t_threshold"].round(3), "base_kwh_per_year": cust["base_kwh"].round(1),
-                          "under_heating": cust["under_heating"], **latent, **defects})
+                          "under_heating": cust["under_heating"], "heat_pump_cop": cust["heating_energy"] == "heat_pump",
+                          "financial_ease_true": cust["financial_ease"].astype(str), "financial_score": cust["ease_score"].round(4),
+                          "energy_burden": cust["energy_burden"].round(4), "income_eur": cust["income_eur"].round(0),
+                          "surface_m2_true": cust["surface_m2"], "expected_kwh_per_year": cust["expected_kwh"].round(1),
+                          **latent, **defects})
     return customers, consumption, truth
 
 
@@ -656,5 +679,103 @@ def simulate_to_folder(cfg: SimulatorConfig, folder: str | Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+# ---------------------------------------------------------------------------- overview figure
+# (label, target share from research/portfolio-figures.md, how to compute it on the customers table)
+OVERVIEW_TARGETS = [
+    ("electric heating", 0.37, lambda c: c.electric_heating.mean()),
+    ("houses", 0.565, lambda c: (c.housing_type == "house").mean()),
+    ("HP/HC tariff", 0.44, lambda c: (c.tariff_option == "HPHC").mean()),
+    ("6 kVA", 0.45, lambda c: (c.subscribed_kva == 6).mean()),
+    ("9 kVA", 0.30, lambda c: (c.subscribed_kva == 9).mean()),
+    ("air conditioning", 0.25, lambda c: c.air_conditioning.mean()),
+    ("electric water heater", 0.48, lambda c: c.electric_water_heater.mean()),
+    ("owners", 0.58, lambda c: c.occupancy_status.dropna().eq("owner").mean()),
+    ("H1 / H2 / H3: H1", 0.50, lambda c: (c.climate_zone == "H1").mean()),
+    ("H1 / H2 / H3: H2", 0.38, lambda c: (c.climate_zone == "H2").mean()),
+    ("H1 / H2 / H3: H3", 0.12, lambda c: (c.climate_zone == "H3").mean()),
+    ("one-person households", 0.37, lambda c: (c.household_size == 1).mean()),
+    ("financial ease: very difficult (true)", 0.119, lambda c: c.financial_ease_true.eq("very_difficult").mean()),
+    ("  same, observed (MNAR missing)", 0.119, lambda c: c.financial_ease.dropna().eq("very_difficult").mean()),
+]
+
+
+def plot_overview(folder: str | Path, out_png: str | Path, max_customers: int = 20000) -> None:
+    """The simulated portfolio at a glance, from a folder written by :func:`simulate_to_folder`.
+
+    Weekly mean kWh by true heating energy (lockdowns shaded), daily temperature per zone, the
+    2020/2019 lockdown response of teleworkers vs households who left, and simulated vs target
+    shares (shares of the observed table, among non-missing values). Reads at most
+    ``max_customers`` customers' series so that it also works on a 1M-customer folder.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+    import pyarrow.compute as pc
+
+    folder = Path(folder)
+    customers = pd.read_parquet(folder / CUSTOMERS_FILE)
+    truth = pd.read_parquet(folder / "ground_truth.parquet")
+    temps = pd.read_parquet(folder / "temperature.parquet")
+    ids = truth.customer_id.iloc[:max_customers]
+    table = pq.read_table(folder / CONSUMPTION_FILE, filters=pc.field("customer_id").isin(pa.array(ids.to_numpy())))
+    cons = table.to_pandas().merge(truth, on="customer_id")
+    lockdowns = load_tables(SimulatorConfig())["consumption"]["lockdowns"]
+
+    fig, ax = plt.subplots(2, 2, figsize=(15, 9.5))
+    a = ax[0, 0]
+    group = cons.heating_energy_true.where(cons.heating_energy_true.isin(["electric_direct", "heat_pump", "gas"]),
+                                           "other non-electric")
+    weekly = cons.assign(group=group).groupby(["period_start", "group"]).kwh.mean().unstack()
+    for g in ["electric_direct", "heat_pump", "gas", "other non-electric"]:
+        a.plot(weekly.index, weekly[g], label=g, lw=1.4)
+    for ld in lockdowns:
+        a.axvspan(pd.Timestamp(ld["start"]), pd.Timestamp(ld["end"]), color="grey", alpha=0.15 + 0.15 * ld["amplitude"])
+    a.set(title="Mean kWh per customer and period, by true heating energy (grey: lockdowns)", ylabel="kWh")
+    a.legend()
+
+    a = ax[0, 1]
+    tw = temps.pivot(index="date", columns="climate_zone", values="temperature_c")
+    for z in ZONES:
+        a.plot(tw.index, tw[z].rolling(7, center=True).mean(), label=z, lw=1.2)
+    a.axhline(15.5, color="k", ls=":", lw=1)
+    a.set(title="Daily mean temperature per zone (7-day mean); dotted: heating threshold", ylabel="°C")
+    a.legend()
+
+    a = ax[1, 0]
+    nonelec = cons[~cons.heating_energy_true.isin(["electric_direct", "heat_pump"])]
+    who = np.select([nonelec.teleworker, nonelec.left_during_lockdown], ["teleworkers", "left the city"], "others")
+    wk = nonelec.assign(who=who, week=nonelec.period_start.dt.isocalendar().week.to_numpy(),
+                        year=nonelec.period_start.dt.year).groupby(["who", "year", "week"]).kwh.mean()
+    for w in ["teleworkers", "left the city", "others"]:
+        ratio = (wk[w][2020] / wk[w][2019]).dropna()
+        a.plot(ratio.index, ratio.to_numpy(), label=w, lw=1.4)
+    a.axvspan(12, 19, color="grey", alpha=0.3)
+    a.axhline(1, color="k", lw=0.8)
+    a.set(title="Lockdown 1 (weeks 12-19): 2020 / 2019 weekly mean, non-electric heating",
+          xlabel="ISO week", ylabel="ratio")
+    a.legend()
+
+    a = ax[1, 1]
+    names = [n for n, _, _ in OVERVIEW_TARGETS]
+    both = customers.merge(truth[["customer_id", "financial_ease_true"]], on="customer_id")
+    sim = [float(f(both)) for _, _, f in OVERVIEW_TARGETS]
+    tgt = [t for _, t, _ in OVERVIEW_TARGETS]
+    y = np.arange(len(names))
+    a.barh(y + 0.2, sim, height=0.4, label=f"simulated (n={len(customers):,})")
+    a.barh(y - 0.2, tgt, height=0.4, label="target (public figure / [assumption])")
+    a.set_yticks(y, names)
+    a.invert_yaxis()
+    a.set(title="Simulated vs target shares (observed table, non-missing values)", xlabel="share")
+    a.legend(loc="lower right")
+    for a in (ax[0, 0], ax[0, 1]):
+        a.xaxis.set_major_formatter(mdates.ConciseDateFormatter(a.xaxis.get_major_locator()))
+    fig.tight_layout()
+    Path(out_png).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out_png, dpi=110)
+    plt.close(fig)
+
+
 __all__ = ["SimulatorConfig", "simulator_schema", "simulate_portfolio", "simulate_to_folder",
-           "simulate_customers_static", "simulate_ground_truth", "temperature", "asdict"]
+           "simulate_customers_static", "simulate_ground_truth", "temperature", "plot_overview", "asdict"]
