@@ -1,126 +1,322 @@
-"""Datasets in: user files (validated, typed), the Adult table; splits by customer."""
+"""Datasets in: user files (typed, validated, errors that name the culprit), Adult, splits."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from acacia.data.loaders import load_adult, load_source, load_user_files
+from acacia.data.portfolio import Portfolio
 from acacia.data.splits import split_portfolio, split_with_fixed_test
 from acacia.errors import DataError, ParamsError
-from conftest import ROOT
 
 FIX = Path(__file__).parent / "fixtures"
-ADULT = ROOT.parent / "shared" / "datasets" / "adult"
+CUSTOMERS, CONSUMPTION, SCHEMA = FIX / "customers.csv", FIX / "consumption.csv", FIX / "schema.yaml"
+# The project is cloned beside shared/ (<root>/../shared); the table is read there, never copied.
+ADULT = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "adult"
+FRACTIONS = {"train": 0.5, "holdout": 0.3, "test": 0.2}
 
 
-def write_variant(tmp_path: Path, name: str, edit) -> Path:
-    src = FIX / name
-    df = pd.read_csv(src, dtype=str)
+def fixture_portfolio() -> Portfolio:
+    return load_user_files(CUSTOMERS, CONSUMPTION, SCHEMA)
+
+
+def write_variant(tmp_path: Path, src: Path, edit: Callable[[pd.DataFrame], object]) -> Path:
+    """A copy of a fixture CSV with one defect, under the same file name (messages name it)."""
+    df = pd.read_csv(src, dtype=str, keep_default_na=False)
     edit(df)
-    out = tmp_path / name
+    out = tmp_path / src.name
     df.to_csv(out, index=False)
     return out
 
 
-def test_csv_and_parquet_round_trip(tmp_path):
-    p = load_user_files(FIX / "customers.csv", FIX / "consumption.csv", FIX / "schema.yaml")
+def set_cell(row: int, col: str, value: str) -> Callable[[pd.DataFrame], None]:
+    def edit(df: pd.DataFrame) -> None:
+        df.loc[row, col] = value
+
+    return edit
+
+
+# ----------------------------------------------------------------------------- valid files
+def test_csv_is_typed_like_the_simulator():
+    p = fixture_portfolio()
     p.validate()
-    assert p.customers.household_size.dtype == "Int64"
-    assert p.customers.ev.tolist()[:2] == [False, True] and pd.isna(p.customers.ev[2])
-    assert p.customers.surface_m2.isna().sum() == 1
-    assert p.series_matrix().shape == (3, 3)
+    c = p.customers
+    assert list(c.columns) == p.schema.names
+    assert {k: str(v) for k, v in c.dtypes.items()} == {
+        "customer_id": "str",
+        "tariff_option": "str",
+        "surface_m2": "float64",
+        "household_size": "Int64",
+        "ev": "boolean",
+        "contract_start_date": "datetime64[us]",
+        "financial_ease": "str",
+    }
+    assert c.ev.tolist()[:2] == [False, True] and pd.isna(c.ev[2])
+    assert c.surface_m2.isna().sum() == 1 and c.financial_ease.isna().sum() == 1
+    assert str(p.consumption.period_start.dtype) == "datetime64[us]"
+    mat = p.series_matrix()
+    assert mat.shape == (3, 3) and np.isnan(mat).sum() == 2  # K2 and K3 each miss one week
+    assert mat[1, 2] == pytest.approx(150.3)
+
+
+def test_parquet_round_trip_and_periods_as_dates_or_text(tmp_path):
+    p = fixture_portfolio()
     p.customers.to_parquet(tmp_path / "c.parquet")
     p.consumption.to_parquet(tmp_path / "k.parquet")
-    q = load_user_files(tmp_path / "c.parquet", tmp_path / "k.parquet", FIX / "schema.yaml")
+    q = load_user_files(tmp_path / "c.parquet", tmp_path / "k.parquet", SCHEMA)
     pd.testing.assert_frame_equal(p.customers, q.customers)
     pd.testing.assert_frame_equal(p.consumption, q.consumption)
+    # Parquet written by other tools: periods as date32 or as text, ids and kWh as text.
+    raw = pd.read_csv(CONSUMPTION, dtype=str)
+    dates = [dt.date.fromisoformat(d) for d in raw.period_start]
+    for periods in (pa.array(dates, pa.date32()), pa.array(raw.period_start.tolist())):
+        table = pa.table({"customer_id": raw.customer_id, "period_start": periods, "kwh": raw.kwh})
+        pq.write_table(table, tmp_path / "k2.parquet")
+        r = load_user_files(CUSTOMERS, tmp_path / "k2.parquet", SCHEMA)
+        pd.testing.assert_frame_equal(p.consumption, r.consumption)
+
+
+def test_french_spreadsheet_export_reads_the_same():
+    # BOM, ';' separator, decimal comma, oui/non: what a spreadsheet in French locale writes.
+    p = fixture_portfolio()
+    q = load_user_files(FIX / "customers_fr.csv", CONSUMPTION, SCHEMA)
+    pd.testing.assert_frame_equal(p.customers, q.customers)
+
+
+def test_null_tokens_unless_a_declared_category(tmp_path):
+    path = write_variant(tmp_path, CUSTOMERS, set_cell(0, "financial_ease", "None"))
+    assert pd.isna(load_user_files(path, CONSUMPTION, SCHEMA).customers.financial_ease[0])
+    schema = tmp_path / "schema.yaml"
+    schema.write_text(SCHEMA.read_text().replace("[difficult, ok]", "[difficult, ok, None]"))
+    assert load_user_files(path, CONSUMPTION, schema).customers.financial_ease[0] == "None"
+
+
+def test_schema_as_json_and_extra_columns_ignored(tmp_path):
+    p = fixture_portfolio()
+    p.schema.save(tmp_path / "schema.json")
+    extra = write_variant(tmp_path, CUSTOMERS, lambda d: d.insert(1, "note", "x"))
+    q = load_user_files(extra, CONSUMPTION, tmp_path / "schema.json")
+    pd.testing.assert_frame_equal(p.customers, q.customers)
+
+
+# ----------------------------------------------------------------------------- bad files
+def _drop(col: str) -> Callable[[pd.DataFrame], None]:
+    return lambda d: d.drop(columns=[col], inplace=True)
 
 
 BAD_CUSTOMERS = [
-    ("unparseable date", lambda d: d.__setitem__("contract_start_date", ["2012-03-01", "31/31/2020", "2021-01-05"]), "contract_start_date.*31/31/2020"),
-    ("duplicate id", lambda d: d.__setitem__("customer_id", ["K1", "K1", "K3"]), "duplicate customer_id 'K1'"),
-    ("unknown category", lambda d: d.__setitem__("tariff_option", ["BASE", "TEMPO", "BASE"]), "tariff_option.*TEMPO"),
-    ("non-integer", lambda d: d.__setitem__("household_size", ["2", "2.5", "1"]), "household_size"),
-    ("missing column", lambda d: d.drop(columns=["ev"], inplace=True), r"missing columns \['ev'\]"),
-    ("not boolean", lambda d: d.__setitem__("ev", ["false", "maybe", ""]), "ev.*maybe"),
-]
+    ("unparseable date", set_cell(1, "contract_start_date", "31/31/2020"),
+     r"contract_start_date' has unparseable date '31/31/2020' \(line 3\)"),
+    ("ambiguous date", set_cell(0, "contract_start_date", "01/03/2012"), "01/03/2012"),
+    ("duplicate id", set_cell(1, "customer_id", "K1"), "duplicate customer_id 'K1'"),
+    ("unknown category", set_cell(1, "tariff_option", "TEMPO"), "tariff_option.*'TEMPO'"),
+    ("non-integer", set_cell(1, "household_size", "2.5"), r"household_size.*'2\.5' \(line 3\)"),
+    ("non-numeric", set_cell(0, "surface_m2", "big"), r"surface_m2.*'big' \(line 2\)"),
+    ("below minimum", set_cell(0, "surface_m2", "2"), "surface_m2.*minimum 5"),
+    ("not boolean", set_cell(1, "ev", "maybe"), r"'ev'.*'maybe' \(line 3\)"),
+    ("empty, not nullable", set_cell(2, "tariff_option", ""), r"tariff_option' is empty \(line 4\)"),
+    ("missing column", _drop("ev"), r"missing columns \['ev'\]"),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("case,edit,message", BAD_CUSTOMERS, ids=[c[0] for c in BAD_CUSTOMERS])
 def test_bad_customers_are_named(tmp_path, case, edit, message):
-    path = write_variant(tmp_path, "customers.csv", edit)
+    path = write_variant(tmp_path, CUSTOMERS, edit)
     with pytest.raises(DataError, match=message) as e:
-        load_user_files(path, FIX / "consumption.csv", FIX / "schema.yaml")
-    assert "customers.csv" in str(e.value)
+        load_user_files(path, CONSUMPTION, SCHEMA)
+    assert str(path) in str(e.value)
 
 
 BAD_CONSUMPTION = [
-    ("negative kWh", lambda d: d.loc.__setitem__((1, "kwh"), "-3"), "negative"),
-    ("unknown customer", lambda d: d.loc.__setitem__((0, "customer_id"), "K9"), "unknown customer 'K9'"),
-    ("irregular period", lambda d: d.loc.__setitem__((1, "period_start"), "2021-01-12"), "irregular period 2021-01-12"),
-    ("unparseable period", lambda d: d.loc.__setitem__((1, "period_start"), "soon"), "period_start.*soon"),
-]
+    ("negative kWh", set_cell(1, "kwh", "-3"),
+     r"'kwh' has negative value -3 for customer 'K1' on 2021-01-11 \(line 3\)"),
+    ("non-numeric kWh", set_cell(1, "kwh", "lots"), "kwh.*'lots'"),
+    ("unknown customer", set_cell(0, "customer_id", "K9"), r"unknown customer 'K9' \(line 2\)"),
+    ("irregular period", set_cell(1, "period_start", "2021-01-12"),
+     "irregular period 2021-01-12 is not on the weekly grid"),
+    ("period past the end", set_cell(2, "period_start", "2021-01-25"),
+     "period 2021-01-25 is outside the declared series"),
+    ("unparseable period", set_cell(1, "period_start", "soon"), "period_start.*'soon'"),
+    ("two readings", set_cell(1, "period_start", "2021-01-04"),
+     "two readings for customer 'K1' on 2021-01-04"),
+    ("missing column", _drop("kwh"), r"missing columns \['kwh'\]"),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("case,edit,message", BAD_CONSUMPTION, ids=[c[0] for c in BAD_CONSUMPTION])
 def test_bad_consumption_is_named(tmp_path, case, edit, message):
-    path = write_variant(tmp_path, "consumption.csv", edit)
+    path = write_variant(tmp_path, CONSUMPTION, edit)
     with pytest.raises(DataError, match=message) as e:
-        load_user_files(FIX / "customers.csv", path, FIX / "schema.yaml")
-    assert "consumption.csv" in str(e.value)
+        load_user_files(CUSTOMERS, path, SCHEMA)
+    assert str(path) in str(e.value)
 
 
-def test_bad_files_and_schema(tmp_path):
-    with pytest.raises(DataError, match="not found"):
-        load_user_files(tmp_path / "nope.csv", FIX / "consumption.csv", FIX / "schema.yaml")
+def test_bad_files_and_schemas_are_named(tmp_path):
+    with pytest.raises(DataError, match=f"customers file not found: {tmp_path / 'nope.csv'}"):
+        load_user_files(tmp_path / "nope.csv", CONSUMPTION, SCHEMA)
     (tmp_path / "c.xlsx").write_text("x")
-    with pytest.raises(DataError, match=r"unsupported file type '\.xlsx'"):
-        load_user_files(tmp_path / "c.xlsx", FIX / "consumption.csv", FIX / "schema.yaml")
-    bad = tmp_path / "schema.yaml"
-    bad.write_text((FIX / "schema.yaml").read_text().replace("kind: integer", "kind: count"))
-    with pytest.raises(DataError, match="unknown kind 'count'"):
-        load_user_files(FIX / "customers.csv", FIX / "consumption.csv", bad)
+    with pytest.raises(DataError, match=r"c\.xlsx: unsupported file type '\.xlsx'.*'\.parquet'"):
+        load_user_files(tmp_path / "c.xlsx", CONSUMPTION, SCHEMA)
+    (tmp_path / "k.parquet").write_text("not parquet")
+    with pytest.raises(DataError, match="k.parquet: cannot be read as Parquet"):
+        load_user_files(CUSTOMERS, tmp_path / "k.parquet", SCHEMA)
+    with pytest.raises(DataError, match="schema file not found"):
+        load_user_files(CUSTOMERS, CONSUMPTION, tmp_path / "schema.yaml")
+    bad = tmp_path / "bad_kind.yaml"
+    bad.write_text(SCHEMA.read_text().replace("kind: integer", "kind: count"))
+    with pytest.raises(DataError, match="household_size': unknown kind 'count'"):
+        load_user_files(CUSTOMERS, CONSUMPTION, bad)
+    no_series = tmp_path / "no_series.yaml"
+    no_series.write_text(SCHEMA.read_text().split("series:")[0])
+    with pytest.raises(DataError, match=f"{no_series}: no 'series' block.*consumption.csv"):
+        load_user_files(CUSTOMERS, CONSUMPTION, no_series)
+    tuesday = tmp_path / "tuesday.yaml"
+    tuesday.write_text(SCHEMA.read_text().replace("2021-01-04", "2021-01-05"))
+    with pytest.raises(DataError, match=f"{tuesday}: weekly series must start on a Monday"):
+        load_user_files(CUSTOMERS, CONSUMPTION, tuesday)
 
 
-def test_source_dispatch_errors_name_the_key(tmp_path):
-    with pytest.raises(ParamsError, match="data.source"):
+# ----------------------------------------------------------------------------- dispatch
+def test_source_dispatch(tmp_path, tiny_portfolio):
+    files = {"source": "files", "customers": "customers.csv", "consumption": "consumption.csv"}
+    p = load_source({**files, "schema": "schema.yaml"}, FIX)["all"]
+    pd.testing.assert_frame_equal(p.customers, fixture_portfolio().customers)
+    tiny_portfolio.save(tmp_path / "data/raw/simulated")
+    sim = load_source({"source": "simulated"}, tmp_path)["all"]
+    assert sim.ids.tolist() == tiny_portfolio.ids.tolist()
+    assert len(sim.consumption) == len(tiny_portfolio.consumption)
+
+
+def test_source_errors_name_the_key(tmp_path):
+    with pytest.raises(ParamsError, match=r"data\.source: expected one of .*'excel'"):
         load_source({"source": "excel"}, tmp_path)
-    with pytest.raises(ParamsError, match="data.schema"):
+    with pytest.raises(ParamsError, match=r"data\.schema: expected a path"):
         load_source({"source": "files", "customers": "a.csv", "consumption": "b.csv"}, tmp_path)
-    with pytest.raises(DataError, match="data.adult_path"):
+    with pytest.raises(ParamsError, match=r"data\.adult_path"):
+        load_source({"source": "adult", "adult_path": None}, tmp_path)
+    with pytest.raises(DataError, match="Adult table not found at .*missing: set data.adult_path"):
         load_source({"source": "adult", "adult_path": "missing"}, tmp_path)
+    with pytest.raises(DataError, match="run the stage that writes it"):
+        load_source({"source": "simulated", "simulated_dir": "nowhere"}, tmp_path)
 
 
-def test_adult_loads_with_the_paper_split():
-    assert ADULT.exists(), f"the Adult table is expected at {ADULT} (shared/ beside the project)"
-    train, test = load_adult(ADULT)
+# ----------------------------------------------------------------------------- Adult
+@pytest.fixture(scope="module")
+def adult() -> tuple[Portfolio, Portfolio]:
+    assert ADULT.is_dir(), (
+        f"the Adult table is expected at {ADULT} (shared/ beside the project checkout); "
+        "see ../shared/datasets/adult/README.md"
+    )
+    return load_adult(ADULT)
+
+
+def test_adult_loads_with_the_paper_split(adult):
+    train, test = adult
     assert (len(train), len(test)) == (32_561, 16_281)
-    assert len(train.customers.columns) == 16
+    assert train.customers.columns[0] == "customer_id" and len(train.customers.columns) == 16
+    assert train.ids.iloc[0] == "A0000001" and test.ids.iloc[0] == "A0032562"
+    assert set(train.ids).isdisjoint(test.ids)
     assert set(train.customers.income) == set(test.customers.income) == {"<=50K", ">50K"}
     for col in ("workclass", "occupation", "native-country"):
-        assert train.customers[col].isna().sum() > 0
-    assert train.customers.age.dtype == "Int64" and train.schema.targets == ["income"]
-    train.validate()
-    test.validate()
-    splits = split_with_fixed_test(train, test, 0.5, seed=0)
-    assert len(splits["train"]) + len(splits["holdout"]) == 32_561 and splits["test"] is test
+        assert train.customers[col].isna().sum() > 0 and test.customers[col].isna().sum() > 0
+        assert "?" not in set(train.customers[col].dropna())
+    ints = ["age", "fnlwgt", "education-num", "capital-gain", "capital-loss", "hours-per-week"]
+    assert train.schema.of_kind("integer") == ints
+    assert all(str(train.customers[c].dtype) == "Int64" for c in ints)
+    assert train.schema.targets == ["income"] and train.schema.series is None
+    assert list(train.consumption.columns) == ["customer_id", "period_start", "kwh"]
+    assert len(train.consumption) == len(test.consumption) == 0
+    # One schema over both splits: every test category is a valid value.
+    train.validate("adult train")
+    test.validate("adult test")
 
 
+def test_adult_missing_file_is_named(tmp_path):
+    (tmp_path / "adult.data.csv").write_text("age\n1\n")
+    with pytest.raises(DataError, match=r"Adult table not found at .*\['adult\.test\.csv'\]"):
+        load_adult(tmp_path)
+
+
+def test_adult_fixed_test_split(adult):
+    train, test = adult
+    a = split_with_fixed_test(train, test, 0.5, seed=0)
+    b = split_with_fixed_test(train, test, 0.5, seed=0)
+    assert a["test"] is test
+    assert len(a["train"]) + len(a["holdout"]) == 32_561
+    assert abs(len(a["train"]) - len(a["holdout"])) <= 1
+    assert set(a["train"].ids).isdisjoint(a["holdout"].ids)
+    assert a["holdout"].ids.tolist() == b["holdout"].ids.tolist()
+    strat = split_with_fixed_test(train, test, 0.25, seed=0, stratify="income")
+    share = lambda p: (p.customers.income == ">50K").mean()  # noqa: E731
+    assert abs(share(strat["holdout"]) - share(train)) < 1e-3
+    with pytest.raises(DataError, match="both the training pool and the test split"):
+        split_with_fixed_test(train, train, 0.5, seed=0)
+    with pytest.raises(ParamsError, match="prepare.split"):
+        split_with_fixed_test(train, test, 1.0, seed=0)
+
+
+# ----------------------------------------------------------------------------- splits
 def test_splits_are_disjoint_deterministic_and_sized(tiny_portfolio):
-    fr = {"train": 0.5, "holdout": 0.3, "test": 0.2}
-    a = split_portfolio(tiny_portfolio, fr, seed=1)
-    b = split_portfolio(tiny_portfolio, fr, seed=1)
-    ids = [set(a[s].ids) for s in a]
-    assert sum(map(len, ids)) == len(tiny_portfolio) and len(set.union(*ids)) == len(tiny_portfolio)
+    a = split_portfolio(tiny_portfolio, FRACTIONS, seed=1)
+    b = split_portfolio(tiny_portfolio, FRACTIONS, seed=1)
+    c = split_portfolio(tiny_portfolio, FRACTIONS, seed=2)
     assert [len(a[s]) for s in ("train", "holdout", "test")] == [120, 72, 48]
+    ids = [set(a[s].ids) for s in a]
+    assert set.union(*ids) == set(tiny_portfolio.ids) and sum(map(len, ids)) == 240
     for s in a:
         assert a[s].ids.tolist() == b[s].ids.tolist()
-        assert set(a[s].consumption.customer_id) <= set(a[s].ids)
-    strat = split_portfolio(tiny_portfolio, fr, seed=1, stratify="heating_energy")
-    share = lambda p: (p.customers.heating_energy == "gas").mean()  # noqa: E731
-    assert abs(share(strat["test"]) - share(tiny_portfolio)) < 0.03
-    with pytest.raises(ParamsError, match="prepare.split"):
-        split_portfolio(tiny_portfolio, {"train": 0.5, "holdout": 0.4, "test": 0.2}, seed=0)
+        cons = a[s].consumption
+        assert set(cons.customer_id) <= set(a[s].ids)
+        expected = tiny_portfolio.consumption.customer_id.isin(a[s].ids).sum()
+        assert len(cons) == expected  # every reading follows its customer
+        a[s].validate(s)
+    assert a["test"].ids.tolist() != c["test"].ids.tolist()
+
+
+def test_splits_do_not_depend_on_row_order(tiny_portfolio):
+    shuffled = Portfolio(
+        tiny_portfolio.customers.sample(frac=1, random_state=3).reset_index(drop=True),
+        tiny_portfolio.consumption.sample(frac=1, random_state=4).reset_index(drop=True),
+        tiny_portfolio.schema,
+    )
+    for stratify in (None, "heating_energy"):
+        a = split_portfolio(tiny_portfolio, FRACTIONS, seed=5, stratify=stratify)
+        b = split_portfolio(shuffled, FRACTIONS, seed=5, stratify=stratify)
+        for s in a:
+            assert set(a[s].ids) == set(b[s].ids)
+
+
+def test_stratified_split_keeps_each_category_share(tiny_portfolio):
+    for col in ("heating_energy", "financial_ease", "ev"):  # ev and financial_ease have nulls
+        parts = split_portfolio(tiny_portfolio, FRACTIONS, seed=1, stratify=col)
+        assert [len(parts[s]) for s in ("train", "holdout", "test")] == [120, 72, 48]
+        whole = tiny_portfolio.customers[col].value_counts(dropna=False)
+        for name, share in FRACTIONS.items():
+            got = parts[name].customers[col].value_counts(dropna=False)
+            assert (got.reindex(whole.index, fill_value=0) - whole * share).abs().max() <= 1, col
+
+
+def test_split_parameters_are_checked(tiny_portfolio):
+    for bad in (
+        {"train": 0.5, "holdout": 0.4, "test": 0.2},
+        {"train": 0.8, "test": 0.2},
+        {"train": 1.2, "holdout": -0.4, "test": 0.2},
+        {"train": "half", "holdout": 0.3, "test": 0.2},
+    ):
+        with pytest.raises(ParamsError, match="prepare.split"):
+            split_portfolio(tiny_portfolio, bad, seed=0)
+    with pytest.raises(ParamsError, match="prepare.stratify: column 'surface_m2' is numerical"):
+        split_portfolio(tiny_portfolio, FRACTIONS, seed=0, stratify="surface_m2")
+    with pytest.raises(ParamsError, match="prepare.stratify: unknown column 'colour'"):
+        split_portfolio(tiny_portfolio, FRACTIONS, seed=0, stratify="colour")
+    few = tiny_portfolio.subset(tiny_portfolio.ids[:3])
+    with pytest.raises(DataError, match="3 customers is too small"):
+        split_portfolio(few, {"train": 0.8, "holdout": 0.1, "test": 0.1}, seed=0)

@@ -1,158 +1,407 @@
 """Datasets the pipeline can start from: the simulated portfolio, the Adult table, your own files.
 
-User files are coerced to the types their schema declares and validated; every refusal is a
-:class:`DataError` naming the file, the column and the offending value.
+User files are coerced to the types their schema declares, then checked against it; every refusal
+is a :class:`DataError` naming the file, the column and the offending value (with its line for
+CSV), so a user can fix the file without reading a traceback. Typed output uses the same dtypes as
+the simulator (``str``, ``Int64``, ``boolean``, ``float64``, ``datetime64[us]``) so nothing
+downstream depends on where a portfolio came from.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from acacia.data.portfolio import Portfolio
-from acacia.data.schema import Schema, infer_schema
+from acacia.data.schema import Column, Schema, infer_schema
 from acacia.errors import DataError, ParamsError
 
+log = logging.getLogger(__name__)
+
 SUFFIXES = (".csv", ".parquet")
-_TRUE = {"true", "1", "yes", "y", "t"}
-_FALSE = {"false", "0", "no", "n", "f"}
+SOURCES = ("simulated", "adult", "files")
+PERIOD = "period_start"
+# Spellings of booleans found in exports (English and French spreadsheets).
+_TRUE = frozenset({"true", "1", "yes", "y", "t", "oui", "vrai"})
+_FALSE = frozenset({"false", "0", "no", "n", "f", "non", "faux"})
+# What exports write for "no value". Read as text first, so that a category spelled like one of
+# these (a heating type 'None') survives when the schema declares it.
+NULL_TOKENS = frozenset({"NA", "N/A", "n/a", "#N/A", "NaN", "nan", "null", "NULL", "None", "<NA>"})
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    path = Path(path)
-    if not path.exists():
-        raise DataError(f"data file not found: {path}")
+# ----------------------------------------------------------------------------- reading files
+class _Table:
+    """A raw table and how to point at one of its rows in a message."""
+
+    def __init__(self, df: pd.DataFrame, path: Path, decimal_comma: bool) -> None:
+        self.df = df
+        self.path = path
+        self.decimal_comma = decimal_comma
+        self.is_csv = path.suffix.lower() == ".csv"
+
+    def where(self, mask: pd.Series) -> str:
+        """' (line 7)' for the first True of mask: the line a user sees in an editor."""
+        pos = int(np.flatnonzero(mask.to_numpy(dtype=bool))[0])
+        # CSV: line 1 is the header, so row 0 is on line 2; Parquet has no lines, only rows.
+        return f" (line {pos + 2})" if self.is_csv else f" (row {pos + 1})"
+
+
+def read_table(path: str | Path, role: str = "data") -> pd.DataFrame:
+    """A CSV (all columns as text, coerced later) or Parquet file; `role` names it in errors."""
+    return _read(path, role).df
+
+
+def _read(path: str | Path, role: str) -> _Table:
+    path = Path(path).expanduser()
     if path.suffix.lower() not in SUFFIXES:
-        raise DataError(f"{path}: unsupported file type '{path.suffix}', expected one of {list(SUFFIXES)}")
-    if path.suffix.lower() == ".csv":
-        return pd.read_csv(path, dtype=str, keep_default_na=True)
-    return pd.read_parquet(path)
+        raise DataError(
+            f"{path}: unsupported file type '{path.suffix}' for the {role} file, "
+            f"expected one of {list(SUFFIXES)}"
+        )
+    if not path.is_file():
+        raise DataError(f"{role} file not found: {path}")
+    if path.suffix.lower() == ".parquet":
+        try:
+            df = pd.read_parquet(path)
+        except Exception as e:  # pyarrow raises several types for one cause: not Parquet
+            raise DataError(f"{path}: cannot be read as Parquet ({e})") from e
+        return _Table(df, path, decimal_comma=False)
+    sep = _sniff_separator(path)
+    try:
+        # All text: types come from the schema, not from pandas' guesses (which would turn ids
+        # like '007' into 7 and a column of 0/1 into integers).
+        df = pd.read_csv(
+            path, sep=sep, dtype=str, encoding="utf-8-sig", keep_default_na=False, na_values=[""]
+        )
+    except UnicodeDecodeError as e:
+        raise DataError(f"{path}: not UTF-8 text; save the file as UTF-8 CSV") from e
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise DataError(f"{path}: cannot be read as CSV ({e})") from e
+    df.columns = [str(c).strip() for c in df.columns]
+    # Spreadsheets set to French locale export ';'-separated files with decimal commas.
+    return _Table(df, path, decimal_comma=sep == ";")
 
 
-def coerce(df: pd.DataFrame, schema: Schema, source: str) -> pd.DataFrame:
-    """Cast each declared column to its kind; unparseable values are named, not silently nulled."""
+def _sniff_separator(path: Path) -> str:
+    with open(path, encoding="utf-8-sig", errors="replace") as f:
+        header = f.readline()
+    counts = {s: header.count(s) for s in (",", ";", "\t")}
+    best = max(counts, key=lambda s: counts[s])
+    return best if counts[best] else ","
+
+
+# ----------------------------------------------------------------------------- coercion
+def _text(s: pd.Series, keep: Collection[str] = ()) -> pd.Series:
+    """Stripped strings, missing where empty or a null token (unless a declared category in
+    `keep`); integral floats (Parquet) lose their '.0'."""
+    if pd.api.types.is_float_dtype(s):
+        v = s.dropna()
+        if len(v) and np.array_equal(v, np.round(v)):
+            s = s.astype("Int64")
+    t = s.astype("str").str.strip()
+    return t.where((t != "") & ~t.isin(NULL_TOKENS - set(keep)))
+
+
+def _numbers(s: pd.Series, col: str, table: _Table) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        v = s.astype(float)
+        present = v.notna()
+    else:
+        t = _text(s)
+        if table.decimal_comma:
+            t = t.str.replace(",", ".", regex=False)
+        present = t.notna()
+        v = pd.to_numeric(t, errors="coerce").astype(float)
+        bad = present & v.isna()
+        if bad.any():
+            hint = " (decimal comma? use '.')" if "," in str(s[bad].iloc[0]) else ""
+            raise DataError(
+                f"{table.path}: column '{col}' has non-numeric value '{s[bad].iloc[0]}'"
+                f"{table.where(bad)}{hint}"
+            )
+    inf = present & ~np.isfinite(v.fillna(0.0))
+    if inf.any():
+        raise DataError(
+            f"{table.path}: column '{col}' has non-finite value '{s[inf].iloc[0]}'{table.where(inf)}"
+        )
+    return v
+
+
+def _dates(s: pd.Series, col: str, table: _Table) -> pd.Series:
+    """datetime64[us], tz-naive; ISO 8601 text only, since 04/01/2021 is ambiguous (day first in
+    France, month first in the US) and a silent swap would corrupt the series."""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        v = s
+    else:
+        t = s if pd.api.types.is_object_dtype(s) and not _all_text(s) else _text(s)
+        v = pd.to_datetime(t, format="ISO8601", errors="coerce")
+        bad = t.notna() & v.isna()
+        if bad.any():
+            raise DataError(
+                f"{table.path}: column '{col}' has unparseable date '{s[bad].iloc[0]}'"
+                f"{table.where(bad)}; expected ISO dates such as 2021-01-04"
+            )
+    if getattr(v.dt, "tz", None) is not None:
+        v = v.dt.tz_localize(None)  # keep the local wall-clock date the utility recorded
+    return v.astype("datetime64[us]")
+
+
+def _all_text(s: pd.Series) -> bool:
+    return bool(s.dropna().map(lambda x: isinstance(x, str)).all())
+
+
+def _booleans(s: pd.Series, col: str, table: _Table) -> pd.Series:
+    if pd.api.types.is_bool_dtype(s):
+        return s.astype("boolean")
+    t = _text(s).str.lower()
+    bad = t.notna() & ~t.isin(_TRUE | _FALSE)
+    if bad.any():
+        raise DataError(
+            f"{table.path}: column '{col}' has non-boolean value '{s[bad].iloc[0]}'"
+            f"{table.where(bad)}; expected true/false, 1/0 or yes/no"
+        )
+    out = pd.Series(pd.NA, index=s.index, dtype="boolean")
+    out[t.isin(_TRUE)] = True
+    out[t.isin(_FALSE)] = False
+    return out
+
+
+def _coerce_column(s: pd.Series, col: Column, table: _Table) -> pd.Series:
+    if col.kind in ("numerical", "integer"):
+        v = _numbers(s, col.name, table)
+        if col.kind == "numerical":
+            return v
+        frac = v.notna() & (v != np.round(v))
+        if frac.any():
+            raise DataError(
+                f"{table.path}: column '{col.name}' should hold integers, got '{s[frac].iloc[0]}'"
+                f"{table.where(frac)}"
+            )
+        return v.astype("Int64")
+    if col.kind == "date":
+        return _dates(s, col.name, table).dt.normalize()
+    if col.kind == "boolean":
+        return _booleans(s, col.name, table)
+    return _text(s, keep=col.categories or ())  # id, categorical: compared as text
+
+
+def _coerce_customers(table: _Table, schema: Schema) -> pd.DataFrame:
+    df = table.df
     missing = [c for c in schema.names if c not in df.columns]
     if missing:
-        raise DataError(f"{source}: missing columns {missing}")
+        raise DataError(f"{table.path}: missing columns {missing} declared in the schema")
+    extra = [c for c in df.columns if c not in schema.names]
+    if extra:
+        # Exports often carry more than the schema declares; the schema is the contract.
+        log.warning("%s: ignoring columns not in the schema: %s", table.path, extra)
     out = {}
     for col in schema.columns:
-        s = df[col.name]
-        present = s.notna() & (s.astype(str).str.strip() != "")
-        if col.kind in ("numerical", "integer"):
-            v = pd.to_numeric(s.where(present), errors="coerce")
-            bad = present & v.isna()
-            if bad.any():
-                raise DataError(f"{source}: column '{col.name}' has non-numeric value '{s[bad].iloc[0]}'")
-            if col.kind == "integer":
-                if (v.dropna() != v.dropna().round()).any():
-                    raise DataError(f"{source}: column '{col.name}' should hold integers, got '{v[v != v.round()].dropna().iloc[0]}'")
-                v = v.astype("Int64")
-            out[col.name] = v
-        elif col.kind == "date":
-            v = pd.to_datetime(s.where(present), errors="coerce")
-            bad = present & v.isna()
-            if bad.any():
-                raise DataError(f"{source}: column '{col.name}' has unparseable date '{s[bad].iloc[0]}'")
-            out[col.name] = v.dt.normalize().astype("datetime64[us]")
-        elif col.kind == "boolean":
-            if pd.api.types.is_bool_dtype(s):
-                out[col.name] = s.astype("boolean")
-                continue
-            txt = s.where(present).astype(object).map(lambda x: None if pd.isna(x) else str(x).strip().lower())
-            bad = txt.notna() & ~txt.isin(_TRUE | _FALSE)
-            if bad.any():
-                raise DataError(f"{source}: column '{col.name}' has non-boolean value '{s[bad].iloc[0]}'")
-            out[col.name] = pd.array(txt.map(lambda x: None if pd.isna(x) else x in _TRUE), dtype="boolean")
-        else:
-            out[col.name] = s.where(present).astype(object).map(
-                lambda x: None if pd.isna(x) else str(x).strip()).astype("str")
+        v = _coerce_column(df[col.name], col, table)
+        empty = v.isna()
+        if empty.any() and not col.nullable:
+            raise DataError(
+                f"{table.path}: column '{col.name}' is empty{table.where(empty)} "
+                f"but is not nullable in the schema"
+            )
+        out[col.name] = v
     return pd.DataFrame(out)
 
 
-def coerce_consumption(df: pd.DataFrame, schema: Schema, source: str) -> pd.DataFrame:
-    if schema.series is None:
-        raise DataError(f"{source}: the schema has no 'series' block (frequency, start, n_periods); "
-                        "add one to describe the consumption grid")
-    value = schema.series.value
-    need = [schema.id_column, "period_start", value]
-    missing = [c for c in need if c not in df.columns]
+def _coerce_consumption(
+    table: _Table, schema: Schema, schema_path: Path, customer_ids: pd.Series
+) -> pd.DataFrame:
+    spec = schema.series
+    if spec is None:
+        raise DataError(
+            f"{schema_path}: no 'series' block, needed to read the consumption file {table.path}; "
+            "add e.g. series: {frequency: weekly, start: '2019-01-07', n_periods: 157, value: kwh}"
+        )
+    idc, value = schema.id_column, spec.value
+    df = table.df
+    missing = [c for c in (idc, PERIOD, value) if c not in df.columns]
     if missing:
-        raise DataError(f"{source}: missing columns {missing}")
-    periods = pd.to_datetime(df["period_start"], errors="coerce")
-    if periods.isna().any():
-        raise DataError(f"{source}: column 'period_start' has unparseable date '{df['period_start'][periods.isna()].iloc[0]}'")
-    kwh = pd.to_numeric(df[value], errors="coerce")
-    bad = kwh.isna() & df[value].notna()
-    if bad.any():
-        raise DataError(f"{source}: column '{value}' has non-numeric value '{df[value][bad].iloc[0]}'")
-    if (kwh < 0).any():
-        raise DataError(f"{source}: column '{value}' has negative value {float(kwh[kwh < 0].iloc[0])} "
-                        f"(customer '{df[schema.id_column][kwh < 0].iloc[0]}')")
-    return pd.DataFrame({schema.id_column: df[schema.id_column].astype(str).astype("str"),
-                         "period_start": periods.dt.normalize().astype("datetime64[us]"),
-                         value: kwh.astype(float)}).dropna(subset=[value]).reset_index(drop=True)
+        raise DataError(f"{table.path}: missing columns {missing}")
+    ids = _text(df[idc])
+    for name, col in ((idc, ids), (PERIOD, df[PERIOD])):
+        if col.isna().any():
+            raise DataError(f"{table.path}: column '{name}' is empty{table.where(col.isna())}")
+    periods = _dates(df[PERIOD], PERIOD, table)
+    kwh = _numbers(df[value], value, table)
+    neg = kwh < 0
+    if neg.any():
+        raise DataError(
+            f"{table.path}: column '{value}' has negative value {kwh[neg].iloc[0]:g} for customer "
+            f"'{ids[neg].iloc[0]}' on {periods[neg].iloc[0].date()}{table.where(neg)}"
+        )
+    unknown = ~ids.isin(customer_ids)
+    if unknown.any():
+        raise DataError(
+            f"{table.path}: consumption for unknown customer '{ids[unknown].iloc[0]}'"
+            f"{table.where(unknown)}, absent from the customers file"
+        )
+    try:
+        grid = spec.periods
+    except DataError as e:
+        raise DataError(f"{schema_path}: {e}") from e
+    off = ~periods.isin(grid)
+    if off.any():
+        first = periods[off].iloc[0]
+        if grid[0] <= first <= grid[-1]:
+            why = f"irregular period {first.date()} is not on the {spec.frequency} grid"
+        else:
+            why = f"period {first.date()} is outside the declared series"
+        raise DataError(
+            f"{table.path}: {why} ({spec.frequency} from {grid[0].date()} to {grid[-1].date()}, "
+            f"{spec.n_periods} periods, as declared in {schema_path}){table.where(off)}"
+        )
+    dup = pd.DataFrame({idc: ids, PERIOD: periods}).duplicated()
+    if dup.any():
+        raise DataError(
+            f"{table.path}: two readings for customer '{ids[dup].iloc[0]}' on "
+            f"{periods[dup].iloc[0].date()}{table.where(dup)}"
+        )
+    out = pd.DataFrame({idc: ids, PERIOD: periods, value: kwh})
+    # A missing reading is an absent row, as Portfolio.consumption_from_matrix writes them.
+    out = out[out[value].notna()]
+    return out.sort_values([idc, PERIOD], kind="stable").reset_index(drop=True)
 
 
-def load_user_files(customers_path: str | Path, consumption_path: str | Path,
-                    schema_path: str | Path) -> Portfolio:
+def load_user_files(
+    customers_path: str | Path, consumption_path: str | Path, schema_path: str | Path
+) -> Portfolio:
+    """A user's portfolio: customers and long consumption (CSV or Parquet) typed by a schema file.
+
+    Raises DataError naming the file, column and value of the first problem found.
+    """
+    schema_path = Path(schema_path).expanduser()
     schema = Schema.load(schema_path)
-    customers = coerce(read_table(customers_path), schema, str(customers_path))
-    consumption = coerce_consumption(read_table(consumption_path), schema, str(consumption_path))
-    p = Portfolio(customers, consumption, schema)
-    schema.validate_customers(customers, source=str(customers_path))
-    schema.validate_consumption(consumption, p.ids, source=str(consumption_path))
+    customers_table = _read(customers_path, "customers")
+    consumption_table = _read(consumption_path, "consumption")
+    customers = _coerce_customers(customers_table, schema)
+    # Contract checks (duplicate ids, categories, bounds) worded by the schema itself.
+    schema.validate_customers(customers, source=str(customers_table.path))
+    consumption = _coerce_consumption(
+        consumption_table, schema, schema_path, customers[schema.id_column]
+    )
+    p = Portfolio(customers=customers, consumption=consumption, schema=schema)
+    schema.validate_consumption(consumption, p.ids, source=str(consumption_table.path))
     return p
 
 
-ADULT_FILES = ("adult.data.csv", "adult.test.csv")
+# ----------------------------------------------------------------------------- Adult
+ADULT_FILES = {"train": "adult.data.csv", "test": "adult.test.csv"}
+ADULT_INTEGERS = (
+    "age",
+    "fnlwgt",
+    "education-num",
+    "capital-gain",
+    "capital-loss",
+    "hours-per-week",
+)
+ADULT_CATEGORICALS = (
+    "workclass", "education", "marital-status", "occupation", "relationship", "race", "sex",
+    "native-country", "income",
+)  # fmt: skip
+ADULT_LABELS = ("<=50K", ">50K")
+ADULT_ID = "customer_id"
 
 
 def load_adult(path: str | Path) -> tuple[Portfolio, Portfolio]:
-    """The UCI Adult table with its standard split (train = adult.data, test = adult.test)."""
-    path = Path(path)
-    if not all((path / f).exists() for f in ADULT_FILES):
-        raise DataError(f"Adult table not found at {path} (expected {list(ADULT_FILES)}): "
-                        "set data.adult_path in params.yaml")
-    parts = []
-    for f in ADULT_FILES:
-        df = pd.read_csv(path / f, dtype=str, skipinitialspace=True)
-        df = df.apply(lambda s: s.str.strip()).replace("?", None)
-        df["income"] = df["income"].str.rstrip(".")
-        parts.append(df)
+    """The UCI Adult table with the split of the TabSyn/TabDiff papers (train = adult.data,
+    test = adult.test), as customers-only portfolios with ids A0000001, A0000002, ..."""
+    path = Path(path).expanduser()
+    missing = [f for f in ADULT_FILES.values() if not (path / f).is_file()]
+    if missing:
+        raise DataError(
+            f"Adult table not found at {path}: set data.adult_path in params.yaml "
+            f"(a folder holding {' and '.join(ADULT_FILES.values())}; missing {missing})"
+        )
+    parts = [_read_adult(path / f) for f in ADULT_FILES.values()]
     both = pd.concat(parts, ignore_index=True)
-    for col in both.columns:
-        num = pd.to_numeric(both[col], errors="coerce")
-        if num.notna().sum() == both[col].notna().sum():
-            both[col] = num.astype("Int64") if (num.dropna() == num.dropna().round()).all() else num
-        else:
-            both[col] = both[col].astype("str")
-    both.insert(0, "customer_id", pd.array([f"A{i:07d}" for i in range(1, len(both) + 1)], dtype="str"))
-    schema = infer_schema(both, id_column="customer_id", targets=["income"])
-    for col in schema.columns:
-        if col.kind in ("numerical", "integer"):
-            col.min = col.max = None   # bounds come from the data a model is fitted on
-    empty = pd.DataFrame({"customer_id": pd.Series(dtype="str"), "period_start": pd.Series(dtype="datetime64[us]"),
-                          "kwh": pd.Series(dtype=float)})
+    both.insert(0, ADULT_ID, pd.Series([f"A{i:07d}" for i in range(1, len(both) + 1)], dtype="str"))
+    # One schema over both splits, so test categories unseen in train are still valid values.
+    schema = infer_schema(both, id_column=ADULT_ID, targets=["income"])
     n_train = len(parts[0])
-    return (Portfolio(both.iloc[:n_train].reset_index(drop=True), empty, schema),
-            Portfolio(both.iloc[n_train:].reset_index(drop=True), empty.copy(), schema))
+    train = both.iloc[:n_train].reset_index(drop=True)
+    test = both.iloc[n_train:].reset_index(drop=True)
+    return Portfolio(train, _no_consumption(), schema), Portfolio(test, _no_consumption(), schema)
 
 
+def _read_adult(file: Path) -> pd.DataFrame:
+    table = _read(file, "Adult")
+    df = table.df
+    expected = [*ADULT_INTEGERS, *ADULT_CATEGORICALS]
+    missing = [c for c in expected if c not in df.columns]
+    if missing:
+        raise DataError(f"{file}: missing Adult columns {missing}")
+    df = df[[c for c in df.columns if c in expected]]  # keep the file's column order
+    out = {}
+    for c in df.columns:
+        t = _text(df[c])
+        t = t.where(t != "?")  # the UCI files mark a missing value with '?'
+        if c in ADULT_INTEGERS:
+            out[c] = _coerce_column(t, Column(c, "integer"), table)
+        else:
+            out[c] = t
+    out["income"] = out["income"].str.rstrip(".")  # test labels are '<=50K.' and '>50K.'
+    bad = ~out["income"].isin(ADULT_LABELS)
+    if bad.any():
+        raise DataError(
+            f"{file}: column 'income' has value '{df['income'][bad].iloc[0]}'{table.where(bad)}, "
+            f"expected one of {list(ADULT_LABELS)}"
+        )
+    return pd.DataFrame(out)
+
+
+def _no_consumption() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            ADULT_ID: pd.Series(dtype="str"),
+            PERIOD: pd.Series(dtype="datetime64[us]"),
+            "kwh": pd.Series(dtype=float),
+        }
+    )
+
+
+# ----------------------------------------------------------------------------- dispatch
 def load_source(cfg: dict[str, Any], root: Path) -> dict[str, Portfolio]:
-    """``{"all": p}``, or ``{"train": p, "test": q}`` for datasets with an official test split."""
+    """The dataset selected by the ``data`` section of params.yaml, paths relative to `root`.
+
+    Returns ``{"all": p}``, or ``{"train": p, "test": q}`` for a dataset with an official test
+    split (Adult), which ``prepare`` keeps as is.
+    """
+    if not isinstance(cfg, dict):
+        raise ParamsError(f"data: expected a mapping with a 'source' key, got {cfg!r}")
     source = cfg.get("source")
+    if source not in SOURCES:
+        raise ParamsError(f"data.source: expected one of {list(SOURCES)}, got {source!r}")
     if source == "simulated":
-        return {"all": Portfolio.load(root / cfg.get("simulated_dir", "data/raw/simulated")).validate("simulated")}
+        folder = _path(cfg, root, "simulated_dir", "the simulated portfolio folder",
+                       default="data/raw/simulated")  # fmt: skip
+        return {"all": Portfolio.load(folder).validate(str(folder))}
     if source == "adult":
-        if not cfg.get("adult_path"):
-            raise ParamsError("data.adult_path: expected the folder holding adult.data.csv and adult.test.csv")
-        train, test = load_adult(root / cfg["adult_path"])
+        folder = _path(cfg, root, "adult_path", "the folder of adult.data.csv and adult.test.csv")
+        train, test = load_adult(folder)
         return {"train": train, "test": test}
-    if source == "files":
-        for key in ("customers", "consumption", "schema"):
-            if not cfg.get(key):
-                raise ParamsError(f"data.{key}: expected a file path when data.source is 'files'")
-        return {"all": load_user_files(root / cfg["customers"], root / cfg["consumption"], root / cfg["schema"])}
-    raise ParamsError(f"data.source: expected one of ['simulated', 'adult', 'files'], got {source!r}")
+    return {
+        "all": load_user_files(
+            _path(cfg, root, "customers", "the customers file (CSV or Parquet)"),
+            _path(cfg, root, "consumption", "the consumption file (CSV or Parquet)"),
+            _path(cfg, root, "schema", "the schema file (YAML or JSON)"),
+        )
+    }
+
+
+def _path(cfg: dict[str, Any], root: Path, key: str, what: str, default: str | None = None) -> Path:
+    value = cfg.get(key) or default
+    if not isinstance(value, str | Path):
+        raise ParamsError(
+            f"data.{key}: expected a path to {what} when data.source is "
+            f"'{cfg.get('source')}', got {value!r}"
+        )
+    return Path(root) / Path(value).expanduser()

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from acacia.data.loaders import load_source
-from acacia.data.splits import split_portfolio, split_with_fixed_test
+from acacia.data.splits import check_fractions, split_portfolio, split_with_fixed_test
 from acacia.params import get, load_params
 from acacia.paths import PROCESSED, staged_dir
 
@@ -15,13 +15,14 @@ def run(params_path: str = "params.yaml") -> None:
     params = load_params(params_path)
     data_cfg = get(params, "data", dict)
     seed = get(params, "prepare.seed", int)
-    fractions = get(params, "prepare.split", dict)
+    fractions = check_fractions(get(params, "prepare.split", dict))
     stratify = get(params, "prepare.stratify", str, default=None)
     sources = load_source(data_cfg, Path.cwd())
     if "test" in sources:
         # A dataset with an official test split (Adult) keeps it, as in the published tables.
         holdout_fraction = fractions["holdout"] / (fractions["train"] + fractions["holdout"])
-        splits = split_with_fixed_test(sources["train"], sources["test"], holdout_fraction, seed)
+        splits = split_with_fixed_test(sources["train"], sources["test"], holdout_fraction, seed,
+                                       stratify=stratify)
     else:
         splits = split_portfolio(sources["all"], fractions, seed, stratify=stratify)
     with staged_dir(PROCESSED) as tmp:
