@@ -1,4 +1,21 @@
-"""All metrics of one synthetic portfolio against the real splits, as a flat dict + plot tables."""
+"""All metrics of one synthetic portfolio against the real splits: a flat dict + plot tables.
+
+Protocol (../shared/DESIGN.md §4):
+- every tabular metric reads the :func:`analysis_table` (customers' columns + series summaries);
+- train and synthetic are compared at the same size: the larger is subsampled (seeded), so a
+  generator is not rewarded or penalised for how many customers it was asked for;
+- detection and distance metrics are further capped at ``max_rows`` rows per side (their cost
+  grows faster than linearly);
+- privacy compares train with the holdout split, the real customers no generator saw. When the
+  portfolio being scored *is* the holdout (``synthetic_is_holdout``, the reference row of the
+  benchmark) the test split plays the unseen side instead, since holdout-vs-holdout distances
+  are all zero;
+- utility trains on synthetic vs on the size-matched train rows and tests on the test split.
+
+The metrics dict is flat, plain Python floats, JSON-ready; an undefined metric (no series, a
+single-class test split...) keeps its key with the value ``None``, so every model's JSON has the
+same keys and DVC's metrics diff lines up.
+"""
 
 from __future__ import annotations
 
@@ -8,82 +25,186 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from acacia.data.portfolio import Portfolio
-from acacia.evaluation.detection import detection_score
+from acacia.errors import ParamsError
+from acacia.evaluation.detection import DETECTORS, detection_score
 from acacia.evaluation.features import analysis_table
 from acacia.evaluation.fidelity import column_pair_trends, column_shapes, missingness_similarity
 from acacia.evaluation.privacy import dcr_metrics
 from acacia.evaluation.utility import tstr
 
+DEFAULTS: dict[str, Any] = {
+    "seed": 0,
+    "max_rows": 5000,
+    "detection_folds": 5,
+    "detectors": list(DETECTORS),
+    "lightgbm": {},
+    "targets": None,
+    "trend_binning": "uniform",
+}
+PROFILE_COLUMNS = ["period_start", "real_mean", "syn_mean", "real_p10", "real_p90", "syn_p10", "syn_p90"]
 
-def _same_size(a: pd.DataFrame, b: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
-    n = min(len(a), len(b))
-    pick = lambda df: df.iloc[np.sort(rng.choice(len(df), n, replace=False))].reset_index(drop=True)  # noqa: E731
-    return pick(a), pick(b)
+
+def _config(cfg: dict[str, Any] | None) -> dict[str, Any]:
+    cfg = dict(cfg or {})
+    unknown = set(cfg) - set(DEFAULTS)
+    if unknown:
+        raise ParamsError(
+            f"evaluate: unknown key(s) {sorted(unknown)}, expected some of {sorted(DEFAULTS)}"
+        )
+    # null means "no cap" for max_rows and "the schema's" for targets; elsewhere the default.
+    out = {**DEFAULTS, **{k: v for k, v in cfg.items() if v is not None or k in ("max_rows", "targets")}}
+    out["lightgbm"] = dict(out["lightgbm"] or {})
+    bad = [d for d in out["detectors"] if d not in DETECTORS]
+    if bad:
+        raise ParamsError(f"evaluate.detectors: unknown {bad}, expected some of {list(DETECTORS)}")
+    if out["trend_binning"] not in ("uniform", "quantile"):
+        raise ParamsError(
+            f"evaluate.trend_binning: '{out['trend_binning']}', expected 'uniform' or 'quantile'"
+        )
+    return out
 
 
-def profile(real: Portfolio, syn: Portfolio) -> pd.DataFrame:
-    """Per-period mean and 10/90 % quantiles of kWh, real vs synthetic."""
-    if real.schema.series is None:
-        return pd.DataFrame(columns=["period_start", "real_mean", "syn_mean", "real_p10", "real_p90",
-                                     "syn_p10", "syn_p90"])
+def _same_size_index(n_a: int, n_b: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    n = min(n_a, n_b)
+
+    def pick(m: int) -> np.ndarray:
+        return np.sort(rng.choice(m, n, replace=False)) if m > n else np.arange(m)
+
+    return pick(n_a), pick(n_b)
+
+
+def profile_table(real_mat: np.ndarray, syn_mat: np.ndarray, periods: pd.DatetimeIndex) -> pd.DataFrame:
+    """Per period: mean and 10 % / 90 % quantiles of kWh across customers with a reading."""
+    out: dict[str, Any] = {"period_start": periods.strftime("%Y-%m-%d")}
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        r, s = real.series_matrix(), syn.series_matrix()
-        out = {"period_start": real.schema.series.periods.strftime("%Y-%m-%d")}
-        for who, m in (("real", r), ("syn", s)):
-            out[f"{who}_mean"] = np.nanmean(m, axis=0)
-            out[f"{who}_p10"], out[f"{who}_p90"] = np.nanpercentile(m, [10, 90], axis=0)
-    return pd.DataFrame(out).round(3)
+        warnings.simplefilter("ignore", RuntimeWarning)  # periods without any reading → NaN
+        for who, m in (("real", real_mat), ("syn", syn_mat)):
+            out[f"{who}_mean"] = np.nanmean(m, axis=0) if len(m) else np.full(len(periods), np.nan)
+            if len(m):
+                p10, p90 = np.nanpercentile(m, [10, 90], axis=0)
+            else:
+                p10 = p90 = np.full(len(periods), np.nan)
+            out[f"{who}_p10"], out[f"{who}_p90"] = p10, p90
+    return pd.DataFrame(out)[PROFILE_COLUMNS]
 
 
-def evaluate(train: Portfolio, holdout: Portfolio, test: Portfolio, synthetic: Portfolio,
-             cfg: dict[str, Any], synthetic_is_holdout: bool = False
-             ) -> tuple[dict[str, float | None], dict[str, pd.DataFrame]]:
-    """``synthetic_is_holdout``: the holdout reference is being scored; its distance-based privacy
-    metrics then use the test split as the unseen reference (against itself they are degenerate)."""
+def _profile_error(profile: pd.DataFrame) -> float:
+    """Mean |real − synthetic| of the per-period mean kWh, relative to the real mean level."""
+    r, s = profile["real_mean"].to_numpy(float), profile["syn_mean"].to_numpy(float)
+    ok = np.isfinite(r) & np.isfinite(s)
+    if not ok.any() or np.mean(np.abs(r[ok])) == 0:
+        return float("nan")
+    return float(np.mean(np.abs(r[ok] - s[ok])) / np.mean(np.abs(r[ok])))
+
+
+def _mean(values: dict[str, float]) -> float:
+    v = np.array(list(values.values()), dtype=float)
+    v = v[np.isfinite(v)]
+    return float(v.mean()) if len(v) else float("nan")
+
+
+def evaluate(
+    train: Portfolio,
+    holdout: Portfolio,
+    test: Portfolio,
+    synthetic: Portfolio,
+    cfg: dict[str, Any] | None = None,
+    synthetic_is_holdout: bool = False,
+) -> tuple[dict[str, float | None], dict[str, pd.DataFrame]]:
+    """Flat metrics (floats or None) and plot tables ``shapes``, ``dcr``, ``profile``.
+
+    ``cfg`` keys (see :data:`DEFAULTS`): ``seed``, ``max_rows`` (cap per side for detection and
+    DCR; null = no cap), ``detection_folds``, ``detectors``, ``lightgbm`` (overrides of
+    n_estimators / num_leaves / learning_rate...), ``targets`` (null = the schema's targets),
+    ``trend_binning`` (``uniform`` as sdmetrics, or ``quantile``).
+    """
+    c = _config(cfg)
+    # The matrices here are small: one BLAS/OpenMP thread avoids spin-waiting against other busy
+    # processes on small machines (see detection.py), at no cost when the machine is idle.
+    with threadpool_limits(1):
+        return _evaluate(train, holdout, test, synthetic, c, synthetic_is_holdout)
+
+
+def _evaluate(
+    train: Portfolio,
+    holdout: Portfolio,
+    test: Portfolio,
+    synthetic: Portfolio,
+    c: dict[str, Any],
+    synthetic_is_holdout: bool,
+) -> tuple[dict[str, float | None], dict[str, pd.DataFrame]]:
     start = time.perf_counter()
-    seed = int(cfg.get("seed", 0))
-    max_rows = cfg.get("max_rows")
-    folds = int(cfg.get("detection_folds", 5))
-    lgb_params = cfg.get("lightgbm") or {}
+    seed, max_rows = int(c["seed"]), c["max_rows"]
     rng = np.random.default_rng(seed)
 
-    tr, kinds = analysis_table(train)
-    ho, _ = analysis_table(holdout)
-    te, _ = analysis_table(test)
-    sy, _ = analysis_table(synthetic)
-    real_eq, syn_eq = _same_size(tr, sy, rng)
+    spec = train.schema.series
+    mats = {name: p.series_matrix() for name, p in
+            (("train", train), ("holdout", holdout), ("test", test), ("syn", synthetic))}
+    tr, kinds = analysis_table(train, mats["train"])
+    ho, _ = analysis_table(holdout, mats["holdout"])
+    te, _ = analysis_table(test, mats["test"])
+    sy, _ = analysis_table(synthetic, mats["syn"])
+    i_tr, i_sy = _same_size_index(len(tr), len(sy), rng)
+    tr_eq, sy_eq = tr.iloc[i_tr].reset_index(drop=True), sy.iloc[i_sy].reset_index(drop=True)
 
-    shapes = column_shapes(real_eq, syn_eq, kinds)
-    trends = column_pair_trends(real_eq, syn_eq, kinds)
-    m: dict[str, float | None] = {
-        "fidelity.shape_mean": float(np.mean(list(shapes.values()))),
-        "fidelity.trend_mean": float(np.mean(list(trends.values()))) if trends else None,
-        "fidelity.missingness": missingness_similarity(real_eq, syn_eq),
-    }
-    for model in ("logistic", "lightgbm"):
-        d = detection_score(tr, sy, kinds, model=model, folds=folds, seed=seed, max_rows=max_rows,
-                            lightgbm=lgb_params)
-        m[f"detection.{model}"], m[f"detection.{model}_auc"] = d["score"], d["auc"]
-    priv, dcr = dcr_metrics(tr, te if synthetic_is_holdout else ho, sy, kinds, seed=seed, max_rows=max_rows)
+    m: dict[str, float] = {}
+    # ---- fidelity
+    shapes = column_shapes(tr_eq, sy_eq, kinds)
+    trends = column_pair_trends(tr_eq, sy_eq, kinds, binning=c["trend_binning"])
+    m["fidelity.shape_mean"] = _mean(shapes)
+    m["fidelity.trend_mean"] = _mean(trends)
+    m["fidelity.missingness"] = missingness_similarity(tr_eq, sy_eq, list(kinds))
+
+    # ---- series (the summaries' shapes are in fidelity.*; these read the profile itself)
+    if spec is not None:
+        profile = profile_table(mats["train"][i_tr], mats["syn"][i_sy], spec.periods)
+        m["series.profile_nmae"] = _profile_error(profile)
+        m["series.annual_total_shape"] = shapes.get("series_annual_kwh", float("nan"))
+    else:
+        profile = pd.DataFrame({k: pd.Series(dtype=float) for k in PROFILE_COLUMNS})
+
+    # ---- detection
+    for model in c["detectors"]:
+        d = detection_score(tr_eq, sy_eq, kinds, model=model, folds=int(c["detection_folds"]),
+                            seed=seed, max_rows=max_rows, lightgbm=c["lightgbm"])
+        m[f"detection.{model}"] = d["score"]
+        m[f"detection.{model}_auc"] = d["auc"]
+
+    # ---- privacy
+    unseen = te if synthetic_is_holdout else ho
+    priv, dcr = dcr_metrics(tr, unseen, sy_eq, kinds, seed=seed, max_rows=max_rows)
     m.update({f"privacy.{k}": v for k, v in priv.items()})
-    targets = cfg.get("targets") or train.schema.targets
+
+    # ---- utility
+    targets = c["targets"] if c["targets"] is not None else train.schema.targets
     for target in targets:
         if target not in kinds:
-            from acacia.errors import ParamsError
+            raise ParamsError(
+                f"evaluate.targets: '{target}' is not a column of the customers table, "
+                f"expected one of {sorted(k for k in kinds if not k.startswith('series_'))}"
+            )
+        u = tstr(sy_eq, tr_eq, te, target, kinds, seed=seed, params=c["lightgbm"])
+        m.update({f"utility.{target}.{k}": v for k, v in u.items() if k != "n_test"})
 
-            raise ParamsError(f"evaluate.targets: unknown column '{target}'")
-        u = tstr(sy, tr, te, target, kinds, seed=seed, params=lgb_params)
-        m.update({f"utility.{target}.{k}": v for k, v in u.items()})
-    m["n_real"], m["n_synthetic"] = float(len(tr)), float(len(sy))
+    m["n_real"] = float(len(tr_eq))
+    m["n_synthetic"] = float(len(sy_eq))
     m["evaluate_seconds"] = round(time.perf_counter() - start, 3)
-    m = {k: (None if v is None or not np.isfinite(v) else float(v)) for k, v in m.items()}
-    plots = {
-        "shapes": pd.DataFrame({"column": list(shapes), "kind": [kinds[c] for c in shapes],
-                                "score": np.round(list(shapes.values()), 4)}),
-        "dcr": dcr,
-        "profile": profile(train, synthetic),
+
+    flat: dict[str, float | None] = {
+        k: (float(v) if v is not None and np.isfinite(v) else None) for k, v in m.items()
     }
-    return m, plots
+    plots = {
+        "shapes": pd.DataFrame(
+            {
+                "column": list(shapes),
+                "kind": [kinds[k] for k in shapes],
+                "score": np.round(list(shapes.values()), 6),
+            }
+        ),
+        "dcr": dcr,
+        "profile": profile.round(4),
+    }
+    return flat, plots

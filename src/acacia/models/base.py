@@ -59,8 +59,16 @@ def make_model(name: str, params: dict[str, Any] | None = None) -> Synthesizer:
 
 
 def _import_all() -> None:
-    # Registration happens on import; importing here keeps the registry complete for callers.
-    from acacia.models import gaussian_copula, holdout, independent, tvae  # noqa: F401
+    # Registration happens on import: importing every module of the package keeps the registry
+    # complete (and the common contract tests exhaustive) without a list to maintain.
+    import importlib
+    import pkgutil
+
+    import acacia.models as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        if not info.name.startswith("_") and info.name != "base":
+            importlib.import_module(f"acacia.models.{info.name}")
 
 
 class Synthesizer(ABC):
