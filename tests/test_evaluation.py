@@ -293,7 +293,7 @@ def test_evaluate_returns_flat_json_ready_metrics(real, fresh):
     assert all(v is None or type(v) is float for v in metrics.values())
     json.dumps(metrics, allow_nan=False)
     for key in ("fidelity.shape_mean", "fidelity.trend_mean", "fidelity.missingness",
-                "detection.logistic", "detection.lightgbm", "detection.logistic_auc",
+                "fidelity.alpha_precision", "fidelity.beta_recall", "detection.logistic", "detection.lightgbm", "detection.logistic_auc",
                 "privacy.dcr_share", "privacy.dcr_p5_syn_train", "privacy.dcr_p5_holdout_train",
                 "privacy.exact_match_rate", "utility.financial_ease.tstr_auc",
                 "utility.financial_ease.trtr_auc", "utility.financial_ease.tstr_ratio",
@@ -301,7 +301,7 @@ def test_evaluate_returns_flat_json_ready_metrics(real, fresh):
         assert isinstance(metrics[key], float), key
     assert metrics["n_real"] == metrics["n_synthetic"] == 200.0  # compared at the same size
     assert metrics["fidelity.shape_mean"] > 0.85 and metrics["detection.logistic"] > 0.7
-    assert set(plots) == {"shapes", "dcr", "profile"}
+    assert set(plots) == {"shapes", "dcr", "profile", "bands", "conditional"}
     assert list(plots["shapes"].columns) == ["column", "kind", "score"]
     assert len(plots["profile"]) == real.schema.series.n_periods
     assert {"period_start", "real_mean", "syn_p90"} <= set(plots["profile"].columns)

@@ -14,6 +14,7 @@ from acacia.data.schema import atomic_write_text
 
 RAW_SIMULATED = Path("data/raw/simulated")
 PROCESSED = Path("data/processed")
+TEMPERATURE_FILE = "temperature.parquet"  # daily temperature per climate zone, when known
 SPLITS = ("train", "holdout", "test")
 MODELS = Path("models")
 CHECKPOINTS = Path(".acacia/checkpoints")

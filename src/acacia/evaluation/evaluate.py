@@ -33,6 +33,8 @@ from acacia.evaluation.detection import DETECTORS, detection_score
 from acacia.evaluation.features import analysis_table
 from acacia.evaluation.fidelity import column_pair_trends, column_shapes, missingness_similarity
 from acacia.evaluation.privacy import dcr_metrics
+from acacia.evaluation.quality import quality_scores
+from acacia.evaluation.series import series_metrics
 from acacia.evaluation.utility import tstr
 
 DEFAULTS: dict[str, Any] = {
@@ -43,7 +45,11 @@ DEFAULTS: dict[str, Any] = {
     "lightgbm": {},
     "targets": None,
     "trend_binning": "uniform",
+    # Series metrics: group_by = the column whose groups conditional series fidelity compares
+    # (heating type), zone_column = the column matching the temperature table's climate_zone.
+    "series": {},
 }
+SERIES_DEFAULTS: dict[str, Any] = {"group_by": None, "zone_column": None, "lags": None}
 PROFILE_COLUMNS = ["period_start", "real_mean", "syn_mean", "real_p10", "real_p90", "syn_p10", "syn_p90"]
 
 
@@ -57,6 +63,13 @@ def _config(cfg: dict[str, Any] | None) -> dict[str, Any]:
     # null means "no cap" for max_rows and "the schema's" for targets; elsewhere the default.
     out = {**DEFAULTS, **{k: v for k, v in cfg.items() if v is not None or k in ("max_rows", "targets")}}
     out["lightgbm"] = dict(out["lightgbm"] or {})
+    series = dict(out["series"] or {})
+    unknown = set(series) - set(SERIES_DEFAULTS)
+    if unknown:
+        raise ParamsError(
+            f"evaluate.series: unknown key(s) {sorted(unknown)}, expected some of {sorted(SERIES_DEFAULTS)}"
+        )
+    out["series"] = {**SERIES_DEFAULTS, **series}
     bad = [d for d in out["detectors"] if d not in DETECTORS]
     if bad:
         raise ParamsError(f"evaluate.detectors: unknown {bad}, expected some of {list(DETECTORS)}")
@@ -113,8 +126,13 @@ def evaluate(
     synthetic: Portfolio,
     cfg: dict[str, Any] | None = None,
     synthetic_is_holdout: bool = False,
+    temperature: pd.DataFrame | None = None,
 ) -> tuple[dict[str, float | None], dict[str, pd.DataFrame]]:
-    """Flat metrics (floats or None) and plot tables ``shapes``, ``dcr``, ``profile``.
+    """Flat metrics (floats or None) and plot tables ``shapes``, ``dcr``, ``profile``, and for
+    portfolios with series ``bands`` and ``conditional`` (see :mod:`acacia.evaluation.series`).
+
+    ``temperature`` (date, climate_zone, temperature_c), when given, enables the
+    thermosensitivity metric.
 
     ``cfg`` keys (see :data:`DEFAULTS`): ``seed``, ``max_rows`` (cap per side for detection and
     DCR; null = no cap), ``detection_folds``, ``detectors``, ``lightgbm`` (overrides of
@@ -125,7 +143,7 @@ def evaluate(
     # The matrices here are small: one BLAS/OpenMP thread avoids spin-waiting against other busy
     # processes on small machines (see detection.py), at no cost when the machine is idle.
     with threadpool_limits(1):
-        return _evaluate(train, holdout, test, synthetic, c, synthetic_is_holdout)
+        return _evaluate(train, holdout, test, synthetic, c, synthetic_is_holdout, temperature)
 
 
 def _evaluate(
@@ -135,6 +153,7 @@ def _evaluate(
     synthetic: Portfolio,
     c: dict[str, Any],
     synthetic_is_holdout: bool,
+    temperature: pd.DataFrame | None = None,
 ) -> tuple[dict[str, float | None], dict[str, pd.DataFrame]]:
     start = time.perf_counter()
     seed, max_rows = int(c["seed"]), c["max_rows"]
@@ -156,15 +175,41 @@ def _evaluate(
     trends = column_pair_trends(tr_eq, sy_eq, kinds, binning=c["trend_binning"])
     m["fidelity.shape_mean"] = _mean(shapes)
     m["fidelity.trend_mean"] = _mean(trends)
+    # α-precision / β-recall in the standardised one-hot embedding, capped like detection (its
+    # nearest-neighbour searches are O(n²)).
+    quality = quality_scores(tr_eq, sy_eq, kinds, seed=seed, max_rows=max_rows)
+    m["fidelity.alpha_precision"] = quality["alpha_precision"]
+    m["fidelity.beta_recall"] = quality["beta_recall"]
     m["fidelity.missingness"] = missingness_similarity(tr_eq, sy_eq, list(kinds))
 
     # ---- series (the summaries' shapes are in fidelity.*; these read the profile itself)
     if spec is not None:
         profile = profile_table(mats["train"][i_tr], mats["syn"][i_sy], spec.periods)
         m["series.profile_nmae"] = _profile_error(profile)
+        sc = c["series"]
+        for key in ("group_by", "zone_column"):
+            if sc[key] is not None and sc[key] not in train.customers.columns:
+                raise ParamsError(
+                    f"evaluate.series.{key}: '{sc[key]}' is not a column of the customers table"
+                )
+
+        def column(p: Portfolio, name: str | None, idx: np.ndarray) -> np.ndarray | None:
+            return None if name is None else p.customers[name].to_numpy(dtype=object)[idx]
+
+        zone = sc["zone_column"]
+        sm, series_plots = series_metrics(
+            mats["train"][i_tr], mats["syn"][i_sy], mats["test"], spec,
+            column(train, sc["group_by"], i_tr), column(synthetic, sc["group_by"], i_sy),
+            column(train, zone, i_tr), column(synthetic, zone, i_sy),
+            temperature if zone is not None else None,
+            seed=seed, max_rows=max_rows, lags=sc["lags"], lightgbm=c["lightgbm"],
+            folds=int(c["detection_folds"]),
+        )
+        m.update({f"series.{k}": v for k, v in sm.items()})
         m["series.annual_total_shape"] = shapes.get("series_annual_kwh", float("nan"))
     else:
         profile = pd.DataFrame({k: pd.Series(dtype=float) for k in PROFILE_COLUMNS})
+        series_plots = {}
 
     # ---- detection
     for model in c["detectors"]:
@@ -206,5 +251,6 @@ def _evaluate(
         ),
         "dcr": dcr,
         "profile": profile.round(4),
+        **{k: v.round(4) for k, v in series_plots.items()},
     }
     return flat, plots

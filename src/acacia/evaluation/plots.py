@@ -75,3 +75,46 @@ def ranking_figure(table: pd.DataFrame, columns: list[str], path: Path) -> None:
     ax.set_title("models by headline metric (1 = best)")
     ax.legend(fontsize=7, ncol=2)
     _save(fig, path)
+
+
+def bands_figure(bands: pd.DataFrame, model: str, path: Path) -> None:
+    """Load-profile bands per group (heating type): real vs synthetic median and 10–90 %."""
+    if bands.empty:
+        return
+    groups = list(dict.fromkeys(bands.loc[bands["source"] == "real", "group"]))
+    cols = min(3, len(groups))
+    rows = int(np.ceil(len(groups) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 2.8 * rows), squeeze=False, sharex=True)
+    for ax, g in zip(axes.ravel(), groups, strict=False):
+        for src, color in (("real", "#377eb8"), ("synthetic", "#e41a1c")):
+            d = bands[(bands["group"] == g) & (bands["source"] == src)]
+            if d.empty:
+                continue
+            x = pd.to_datetime(d["period_start"])
+            ax.fill_between(x, d["p10"], d["p90"], color=color, alpha=0.15)
+            ax.plot(x, d["p50"], color=color, lw=1, label="real" if src == "real" else model)
+        ax.set_title(str(g), fontsize=9)
+        ax.tick_params(labelsize=7)
+    for ax in axes.ravel()[len(groups):]:
+        ax.axis("off")
+    axes[0, 0].legend(fontsize=7)
+    axes[0, 0].set_ylabel("kWh per period")
+    fig.suptitle(f"{model}: median and 10–90 % band of consumption, by group")
+    _save(fig, path)
+
+
+def curves_figure(real, synthetic, model: str, path: Path, n: int = 6, seed: int = 0) -> None:
+    """Random real customers (top row) and synthetic ones (bottom row), same axes."""
+    rng = np.random.default_rng(seed)
+    mats = [real.series_matrix(), synthetic.series_matrix()]
+    if any(m.shape[1] == 0 or len(m) == 0 for m in mats):
+        return
+    periods = real.schema.series.periods
+    fig, axes = plt.subplots(2, n, figsize=(2.4 * n, 4.2), sharex=True, sharey=True)
+    for row, (mat, label, color) in enumerate(zip(mats, ("real", model), ("#377eb8", "#e41a1c"), strict=True)):
+        for j, i in enumerate(rng.choice(len(mat), min(n, len(mat)), replace=False)):
+            axes[row, j].plot(periods, mat[i], color=color, lw=0.8)
+            axes[row, j].tick_params(labelsize=6, labelrotation=45)
+        axes[row, 0].set_ylabel(f"{label}\nkWh", fontsize=8)
+    fig.suptitle(f"{model}: random customers' consumption, real (top) and synthetic (bottom)")
+    _save(fig, path)

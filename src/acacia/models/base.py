@@ -78,7 +78,7 @@ class Synthesizer(ABC):
     #: where a neural model checkpoints during fit (set by the train stage; None = no checkpoints).
     checkpoint_dir: Path | None = None
 
-    def __init__(self, seed: int = 0, series_representation: str = "flat") -> None:
+    def __init__(self, seed: int = 0, series_representation: str | dict = "flat") -> None:
         self.seed = seed
         self.series_representation = series_representation
 
@@ -102,7 +102,7 @@ class Synthesizer(ABC):
             raise ValueError(f"sample: n must be a non-negative integer, got {n!r}")
         rng = np.random.default_rng(self.seed if seed is None else seed)
         table = self._sample_conditioned(int(n), conditions or {}, rng)
-        return self.codec_.to_portfolio(table.reset_index(drop=True))
+        return self.codec_.to_portfolio(table.reset_index(drop=True), rng=rng)
 
     def _sample_conditioned(
         self, n: int, conditions: dict[str, Any], rng: np.random.Generator

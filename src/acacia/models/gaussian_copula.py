@@ -29,7 +29,7 @@ class GaussianCopula(Synthesizer):
     def __init__(
         self,
         seed: int = 0,
-        series_representation: str = "flat",
+        series_representation: str | dict = "flat",
         n_quantiles: int = 1000,
         shrinkage: float = 1e-3,
     ) -> None:

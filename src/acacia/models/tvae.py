@@ -72,7 +72,7 @@ class _VAE(nn.Module):
 
 @register("tvae")
 class TVAE(Synthesizer):
-    def __init__(self, seed: int = 0, series_representation: str = "flat", latent_dim: int = 128,
+    def __init__(self, seed: int = 0, series_representation: str | dict = "flat", latent_dim: int = 128,
                  hidden: tuple[int, ...] = (128, 128), loss_factor: float = 2.0,
                  training: dict | None = None) -> None:
         super().__init__(seed=seed, series_representation=series_representation)

@@ -20,11 +20,12 @@ from acacia.paths import (
     PROCESSED,
     SPLITS,
     SYNTHETIC,
+    TEMPERATURE_FILE,
     staged_dir,
     write_json,
 )
 
-PLOT_TABLES = ("shapes", "profile", "dcr")
+PLOT_TABLES = ("shapes", "profile", "dcr", "bands", "conditional")
 
 
 def run(params_path: str, model: str) -> None:
@@ -33,8 +34,10 @@ def run(params_path: str, model: str) -> None:
     real = {name: Portfolio.load(PROCESSED / name) for name in SPLITS}
     synthetic = Portfolio.load(SYNTHETIC / model, schema=real["train"].schema)
     is_holdout = Synthesizer.load(MODELS / model).fit_split == "holdout"
+    weather = PROCESSED / TEMPERATURE_FILE
+    temperature = pd.read_parquet(weather) if weather.is_file() else None
     metrics, plot_data = evaluate(real["train"], real["holdout"], real["test"], synthetic, cfg,
-                                  synthetic_is_holdout=is_holdout)
+                                  synthetic_is_holdout=is_holdout, temperature=temperature)
     for name in PLOT_TABLES:
         # Every declared plot file is written, empty when a dataset has no series, so the
         # outputs dvc.yaml lists always exist.
@@ -46,6 +49,9 @@ def run(params_path: str, model: str) -> None:
             plots.profile_figure(plot_data["profile"], model, tmp / "profile.png")
         if "dcr" in plot_data:
             plots.dcr_figure(plot_data["dcr"], model, tmp / "dcr.png")
+        if len(plot_data.get("bands", ())):
+            plots.bands_figure(plot_data["bands"], model, tmp / "series_bands.png")
+            plots.curves_figure(real["train"], synthetic, model, tmp / "series_curves.png")
     write_json(METRICS / f"{model}.json", metrics)
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
 from acacia.data.loaders import load_source
 from acacia.data.splits import check_fractions, split_portfolio, split_with_fixed_test
 from acacia.params import get, load_params
-from acacia.paths import PROCESSED, staged_dir
+from acacia.paths import PROCESSED, RAW_SIMULATED, TEMPERATURE_FILE, staged_dir
 
 
 def run(params_path: str = "params.yaml") -> None:
@@ -30,6 +31,10 @@ def run(params_path: str = "params.yaml") -> None:
             part.validate(source=f"{name} split")
             part.save(tmp / name)
         next(iter(splits.values())).schema.save(tmp / "schema.json")
+        # Weather is not customer data: the evaluation's thermosensitivity metric reads it here.
+        weather = Path(data_cfg.get("simulated_dir") or RAW_SIMULATED) / TEMPERATURE_FILE
+        if data_cfg.get("source") == "simulated" and weather.is_file():
+            shutil.copyfile(weather, tmp / TEMPERATURE_FILE)
 
 
 if __name__ == "__main__":

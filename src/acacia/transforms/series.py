@@ -1,13 +1,34 @@
 """Ways to carry a per-customer consumption series inside a tabular generator.
 
-Only the *flat* representation exists yet (one numeric column per period); the compressed and
-two-stage representations of the series-strategies issue plug in behind the same interface.
+Three representations, chosen per model with ``series_representation`` in params.yaml (a name,
+or a mapping ``{name: compressed, n_components: 12}``):
+
+- ``flat``: each period is a numeric column; the generator models every period itself.
+- ``compressed``: the series becomes a few columns — its level (mean log-kWh), the scores on
+  the leading principal components of the centred log-kWh curve, a noise scale, and its
+  observation window (first and last period read, share of gaps inside) — generated like any
+  other column, then decoded into a full series. Daily data stays a dozen columns.
+- ``two_stage``: the tabular generator sees no series column at all; a conditional series
+  generator, fitted on (static attributes → compressed coordinates), draws each synthetic
+  customer's series from the attributes the tabular generator produced.
+
+Every representation implements ``fit(matrix, static, kinds)``, ``columns``,
+``to_columns(matrix)`` and ``from_columns(table, rng)``. NaN in a series matrix means "no
+reading"; decoded series reproduce that missingness (late joiners, ended contracts, gaps).
 """
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import numpy as np
 import pandas as pd
+
+from acacia.errors import NotFittedError, ParamsError
+from acacia.transforms.encoders import QuantileNormalizer
 
 
 class FlatSeries:
@@ -16,7 +37,8 @@ class FlatSeries:
 
     prefix = "kwh_"
 
-    def fit(self, matrix: np.ndarray) -> FlatSeries:
+    def fit(self, matrix: np.ndarray, static: pd.DataFrame | None = None,
+            kinds: dict[str, str] | None = None) -> FlatSeries:
         self.n_periods_ = matrix.shape[1]
         return self
 
@@ -27,20 +49,260 @@ class FlatSeries:
     def to_columns(self, matrix: np.ndarray) -> pd.DataFrame:
         return pd.DataFrame(matrix, columns=self.columns)
 
-    def from_columns(self, table: pd.DataFrame) -> np.ndarray:
+    def from_columns(self, table: pd.DataFrame, rng: np.random.Generator | None = None) -> np.ndarray:
         mat = table[self.columns].to_numpy(dtype=float)
         # kWh is a meter reading: a generator's small negative excursions mean "nearly nothing".
         return np.where(np.isnan(mat), np.nan, np.clip(mat, 0.0, None))
 
 
-SERIES_REPRESENTATIONS = {"flat": FlatSeries}
+class CompressedSeries:
+    """Level + principal-component scores of log(1 + kWh), a noise scale and the read window.
+
+    Why log: consumption is multiplicative (a heated house scales its whole curve), so shapes
+    separate from levels in log space and a handful of components carries most of the variance.
+    The noise scale is per customer (the RMS of what the components do not explain) so decoded
+    curves are as rough as real ones, not PCA-smooth.
+    """
+
+    prefix = "kwh_"
+    MAX_FIT_ROWS = 50_000  # the SVD needs only a sample of customers to find the basis
+
+    def __init__(self, n_components: int = 8) -> None:
+        if not isinstance(n_components, int) or n_components < 1:
+            raise ParamsError(f"series_representation.n_components: expected a positive integer, got {n_components!r}")
+        self.n_components = n_components
+
+    @property
+    def columns(self) -> list[str]:
+        _check(self, "basis_")
+        k = self.basis_.shape[0]
+        return [f"{self.prefix}level", *[f"{self.prefix}pc{i + 1:02d}" for i in range(k)],
+                f"{self.prefix}noise", f"{self.prefix}first", f"{self.prefix}last", f"{self.prefix}gap_share"]
+
+    def fit(self, matrix: np.ndarray, static: pd.DataFrame | None = None,
+            kinds: dict[str, str] | None = None) -> CompressedSeries:
+        mat = np.asarray(matrix, dtype=float)
+        self.n_periods_ = mat.shape[1]
+        resid, _ = self._centre(mat)
+        has = ~np.isnan(resid).all(axis=1)
+        r = resid[has]
+        self.profile_ = np.nanmean(r, axis=0) if len(r) else np.zeros(self.n_periods_)
+        self.profile_ = np.nan_to_num(self.profile_)
+        filled = np.where(np.isnan(r), self.profile_, r) - self.profile_
+        if len(filled) > self.MAX_FIT_ROWS:
+            pick = np.random.default_rng(0).choice(len(filled), self.MAX_FIT_ROWS, replace=False)
+            filled = filled[pick]
+        k = max(0, min(self.n_components, self.n_periods_, len(filled)))
+        if k == 0:
+            self.basis_ = np.zeros((0, self.n_periods_))
+        else:
+            _, _, vt = np.linalg.svd(filled, full_matrices=False)
+            self.basis_ = vt[:k]
+        # What the components leave is not white: week-to-week weather persists. An AR(1) with
+        # the residuals' lag-1 autocorrelation keeps decoded curves as smooth as real ones.
+        e = filled - filled @ self.basis_.T @ self.basis_
+        e = e / np.maximum(np.nan_to_num(self._noise_scale(e)), 1e-9)[:, None]
+        self.noise_ar1_ = float(np.clip((e[:, 1:] * e[:, :-1]).mean() / max((e**2).mean(), 1e-12), 0.0, 0.99)) if e.shape[1] > 1 else 0.0
+        return self
+
+    @staticmethod
+    def _noise_scale(resid: np.ndarray) -> np.ndarray:
+        # MAD, not RMS: a meter error spike must not make the whole decoded curve noisy.
+        with np.errstate(invalid="ignore"), _quiet():
+            med = np.nanmedian(resid, axis=1, keepdims=True)
+            return 1.4826 * np.nanmedian(np.abs(resid - med), axis=1)
+
+    def _centre(self, mat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        y = np.log1p(np.clip(mat, 0.0, None))
+        with np.errstate(invalid="ignore"), _quiet():
+            level = np.nanmean(y, axis=1)
+        return y - level[:, None], level
+
+    def to_columns(self, matrix: np.ndarray) -> pd.DataFrame:
+        _check(self, "basis_")
+        mat = np.asarray(matrix, dtype=float)
+        resid, level = self._centre(mat)
+        obs = ~np.isnan(mat)
+        filled = np.where(obs, resid, self.profile_) - self.profile_
+        scores = filled @ self.basis_.T
+        recon = scores @ self.basis_
+        noise = self._noise_scale(np.where(obs, filled - recon, np.nan))
+        t = np.arange(self.n_periods_)
+        any_obs = obs.any(axis=1)
+        first = np.where(any_obs, np.argmax(obs, axis=1), np.nan)
+        last = np.where(any_obs, self.n_periods_ - 1 - np.argmax(obs[:, ::-1], axis=1), np.nan)
+        inside = (t[None, :] >= np.nan_to_num(first)[:, None]) & (t[None, :] <= np.nan_to_num(last)[:, None])
+        span = inside.sum(axis=1)
+        gaps = np.where(any_obs, (inside & ~obs).sum(axis=1) / np.maximum(span, 1), np.nan)
+        scores = np.where(any_obs[:, None], scores, np.nan)
+        cols = [level[:, None], scores, noise[:, None], first[:, None], last[:, None], gaps[:, None]]
+        return pd.DataFrame(np.hstack(cols), columns=self.columns)
+
+    def from_columns(self, table: pd.DataFrame, rng: np.random.Generator | None = None) -> np.ndarray:
+        _check(self, "basis_")
+        rng = rng if rng is not None else np.random.default_rng(0)
+        c = table[self.columns].to_numpy(dtype=float)
+        k = self.basis_.shape[0]
+        level, scores = c[:, 0], c[:, 1 : 1 + k]
+        noise = np.clip(np.nan_to_num(c[:, 1 + k]), 0.0, None)
+        first, last, gaps = c[:, 2 + k], c[:, 3 + k], c[:, 4 + k]
+        n, t = len(c), self.n_periods_
+        y = level[:, None] + self.profile_[None, :] + np.nan_to_num(scores) @ self.basis_
+        y = y + noise[:, None] * self._ar1_noise(n, t, rng)
+        kwh = np.clip(np.expm1(y), 0.0, None)
+        # A generated window may come out reversed or out of range: order and clip it.
+        has = ~(np.isnan(level) | np.isnan(first) | np.isnan(last))
+        lo = np.clip(np.round(np.nan_to_num(np.fmin(first, last))), 0, t - 1)
+        hi = np.clip(np.round(np.nan_to_num(np.fmax(first, last))), 0, t - 1)
+        tt = np.arange(t)[None, :]
+        keep = has[:, None] & (tt >= lo[:, None]) & (tt <= hi[:, None])
+        gap = rng.random((n, t)) < np.clip(np.nan_to_num(gaps), 0.0, 1.0)[:, None]
+        # The window's end points are readings by definition.
+        gap &= (tt != lo[:, None]) & (tt != hi[:, None])
+        return np.where(keep & ~gap, kwh, np.nan)
 
 
-def make_series_representation(name: str) -> FlatSeries:
-    from acacia.errors import ParamsError
+    def _ar1_noise(self, n: int, t: int, rng: np.random.Generator) -> np.ndarray:
+        """Unit-variance AR(1) paths, one per row."""
+        phi = self.noise_ar1_
+        eps = rng.standard_normal((n, t))
+        out = np.empty((n, t))
+        if t:
+            out[:, 0] = eps[:, 0]
+        scale = np.sqrt(1.0 - phi**2)
+        for j in range(1, t):
+            out[:, j] = phi * out[:, j - 1] + scale * eps[:, j]
+        return out
 
+
+class TwoStageSeries:
+    """The tabular model generates the static attributes; a conditional generator draws the series.
+
+    The conditional generator is a Gaussian-copula regression: the compressed coordinates of
+    each series (see :class:`CompressedSeries`) are mapped to normal scores, an MLP predicts
+    them from the encoded static attributes (with early stopping), and the residuals'
+    covariance supplies the noise. Static attributes reach the series only through this model,
+    which is the point of the comparison with ``flat`` and ``compressed``.
+    """
+
+    def __init__(self, n_components: int = 8, hidden: tuple[int, ...] = (128, 128), seed: int = 0) -> None:
+        self.compressed = CompressedSeries(n_components)
+        self.hidden = tuple(hidden)
+        self.seed = seed
+
+    @property
+    def columns(self) -> list[str]:
+        return []
+
+    def fit(self, matrix: np.ndarray, static: pd.DataFrame | None = None,
+            kinds: dict[str, str] | None = None) -> TwoStageSeries:
+        from sklearn.neural_network import MLPRegressor
+
+        if static is None or kinds is None:
+            raise ValueError("two_stage series representation needs the static attributes to fit")
+        self.compressed.fit(matrix)
+        coords = self.compressed.to_columns(matrix)
+        self.features_ = StaticFeatures().fit(static, kinds)
+        x = self.features_.transform(static)
+        self.none_rate_ = float(coords.iloc[:, 0].isna().mean()) if len(coords) else 0.0
+        has = coords.notna().all(axis=1).to_numpy()
+        self.targets_ = [QuantileNormalizer().fit(coords[col].to_numpy()) for col in coords.columns]
+        z = np.column_stack([q.transform(coords[col].to_numpy()) for q, col in
+                             zip(self.targets_, coords.columns, strict=True)])[has]
+        self.regressor_ = MLPRegressor(hidden_layer_sizes=self.hidden, early_stopping=True,
+                                       random_state=self.seed, max_iter=300, n_iter_no_change=10)
+        if has.sum() >= 20:
+            self.regressor_.fit(x[has], z)
+            resid = z - self.regressor_.predict(x[has])
+        else:  # too few series to learn from: unconditional Gaussian scores
+            self.regressor_ = None
+            resid = z
+        cov = np.cov(resid, rowvar=False) if len(resid) > 1 else np.eye(z.shape[1])
+        self.noise_chol_ = np.linalg.cholesky(np.atleast_2d(cov) + 1e-6 * np.eye(z.shape[1]))
+        return self
+
+    def to_columns(self, matrix: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame(index=range(len(matrix)))
+
+    def from_columns(self, table: pd.DataFrame, rng: np.random.Generator | None = None) -> np.ndarray:
+        _check(self, "noise_chol_")
+        rng = rng if rng is not None else np.random.default_rng(0)
+        n = len(table)
+        d = self.noise_chol_.shape[0]
+        mean = self.regressor_.predict(self.features_.transform(table)) if self.regressor_ is not None and n else np.zeros((n, d))
+        z = np.asarray(mean).reshape(n, d) + rng.standard_normal((n, d)) @ self.noise_chol_.T
+        coords = pd.DataFrame({col: q.inverse_transform(z[:, i]) for i, (q, col) in
+                               enumerate(zip(self.targets_, self.compressed.columns, strict=True))})
+        coords.loc[rng.random(n) < self.none_rate_, :] = np.nan
+        return self.compressed.from_columns(coords, rng)
+
+
+class StaticFeatures:
+    """Static attributes → a dense float matrix for a regressor: quantile-normal numerics (null
+    → 0 plus a null flag) and one-hot categories (null a level of its own)."""
+
+    def fit(self, static: pd.DataFrame, kinds: dict[str, str]) -> StaticFeatures:
+        self.numeric_ = {c: QuantileNormalizer(200).fit(static[c].to_numpy(dtype=float))
+                         for c in static.columns if kinds[c] not in ("categorical", "boolean")}
+        self.nullable_ = [c for c in self.numeric_ if static[c].isna().any()]
+        self.levels_ = {c: sorted(set(_labels(static[c])))
+                        for c in static.columns if kinds[c] in ("categorical", "boolean")}
+        return self
+
+    def transform(self, static: pd.DataFrame) -> np.ndarray:
+        parts = []
+        for c, q in self.numeric_.items():
+            parts.append(np.nan_to_num(q.transform(static[c].to_numpy(dtype=float)))[:, None])
+        for c in self.nullable_:
+            parts.append(static[c].isna().to_numpy(dtype=float)[:, None])
+        for c, levels in self.levels_.items():
+            v = _labels(static[c])
+            parts.append((v[:, None] == np.array(levels)[None, :]).astype(float))
+        return np.hstack(parts) if parts else np.zeros((len(static), 1))
+
+
+def _labels(s: pd.Series) -> np.ndarray:
+    # pandas keeps NaN through astype(str); a null must be a level of its own.
+    return np.array([NULL if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+                     for v in s.astype(object)], dtype=object)
+
+
+NULL = "<null>"
+
+SERIES_REPRESENTATIONS: dict[str, type] = {
+    "flat": FlatSeries,
+    "compressed": CompressedSeries,
+    "two_stage": TwoStageSeries,
+}
+
+SeriesRepresentation = FlatSeries | CompressedSeries | TwoStageSeries
+
+
+def make_series_representation(spec: str | dict[str, Any]) -> SeriesRepresentation:
+    """Build from params: a name (``"compressed"``) or ``{"name": "compressed", **options}``."""
+    if isinstance(spec, dict):
+        options = dict(spec)
+        name = options.pop("name", None)
+    else:
+        name, options = spec, {}
     if name not in SERIES_REPRESENTATIONS:
         raise ParamsError(
-            f"series representation '{name}' unknown, expected one of {list(SERIES_REPRESENTATIONS)}"
+            f"series_representation: '{name}' unknown, expected one of {list(SERIES_REPRESENTATIONS)}"
         )
-    return SERIES_REPRESENTATIONS[name]()
+    try:
+        return SERIES_REPRESENTATIONS[name](**options)
+    except TypeError as e:
+        raise ParamsError(f"series_representation '{name}': bad options {sorted(options)} ({e})") from e
+
+
+def _check(obj: object, attr: str) -> None:
+    if not hasattr(obj, attr):
+        raise NotFittedError(f"{type(obj).__name__} used before fit()")
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    # Customers with no reading at all make nanmean warn; their NaN is the intended result.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield

@@ -20,14 +20,15 @@ _EPOCH = np.datetime64("1970-01-01", "D")
 
 
 class TableCodec:
-    def __init__(self, series_representation: str = "flat") -> None:
+    def __init__(self, series_representation: str | dict = "flat") -> None:
         self.series_representation = series_representation
 
     def fit(self, portfolio: Portfolio) -> TableCodec:
         self.schema_: Schema = portfolio.schema
         self.static_: list[str] = [c.name for c in portfolio.schema.feature_columns]
         self.series_ = make_series_representation(self.series_representation)
-        self.series_.fit(portfolio.series_matrix())
+        static = self._static_table(portfolio)
+        self.series_.fit(portfolio.series_matrix(), static, {c: self.schema_[c].kind for c in self.static_})
         return self
 
     def _check(self) -> None:
@@ -44,6 +45,11 @@ class TableCodec:
 
     def to_table(self, portfolio: Portfolio) -> pd.DataFrame:
         self._check()
+        static = self._static_table(portfolio)
+        series = self.series_.to_columns(portfolio.series_matrix())
+        return pd.concat([static, series.set_axis(static.index)], axis=1)
+
+    def _static_table(self, portfolio: Portfolio) -> pd.DataFrame:
         cols: dict[str, object] = {}
         for name in self.static_:
             kind = self.schema_[name].kind
@@ -55,12 +61,14 @@ class TableCodec:
                 cols[name] = pd.to_numeric(s).astype(float).to_numpy()
             else:
                 cols[name] = s.astype(object).where(s.notna(), None).to_numpy()
-        static = pd.DataFrame(cols, index=range(len(portfolio)))
-        series = self.series_.to_columns(portfolio.series_matrix())
-        return pd.concat([static, series], axis=1)
+        return pd.DataFrame(cols, index=range(len(portfolio)))
 
-    def to_portfolio(self, table: pd.DataFrame, id_prefix: str = "S") -> Portfolio:
-        """Decode a generated wide table into a schema-valid portfolio with fresh ids."""
+    def to_portfolio(self, table: pd.DataFrame, id_prefix: str = "S",
+                     rng: np.random.Generator | None = None) -> Portfolio:
+        """Decode a generated wide table into a schema-valid portfolio with fresh ids.
+
+        ``rng`` drives the series representations that draw noise when decoding (compressed,
+        two-stage), so a seeded ``sample`` stays reproducible."""
         self._check()
         n = len(table)
         ids = pd.Series([f"{id_prefix}{i:07d}" for i in range(1, n + 1)], dtype=str)
@@ -68,7 +76,7 @@ class TableCodec:
         for c in self.schema_.feature_columns:
             customers[c.name] = _decode_column(table[c.name].to_numpy(), c)
         cust = pd.DataFrame(customers)[self.schema_.names]
-        mat = self.series_.from_columns(table)
+        mat = self.series_.from_columns(table, rng if rng is not None else np.random.default_rng(0))
         cons = Portfolio.consumption_from_matrix(ids, mat, self.schema_)
         return Portfolio(customers=cust, consumption=cons, schema=self.schema_)
 

@@ -1,0 +1,154 @@
+"""Series representations (flat, compressed, two-stage) and the time-series fidelity metrics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from acacia.data.schema import SeriesSpec
+from acacia.errors import NotFittedError, ParamsError
+from acacia.evaluation.series import degree_days, mean_acf, series_metrics, thermosensitivity
+from acacia.models import make_model
+from acacia.transforms.series import CompressedSeries, TwoStageSeries, make_series_representation
+
+
+def seasonal_matrix(n: int = 300, t: int = 104, seed: int = 0, heated: np.ndarray | None = None) -> np.ndarray:
+    """Weekly kWh: a level, a winter bump for heated customers, AR noise, late joiners, gaps."""
+    rng = np.random.default_rng(seed)
+    heated = rng.random(n) < 0.4 if heated is None else heated
+    week = np.arange(t)
+    winter = np.cos(2 * np.pi * week / 52.18) + 1
+    level = rng.lognormal(3.5, 0.4, n)
+    noise = np.zeros((n, t))
+    for j in range(1, t):
+        noise[:, j] = 0.7 * noise[:, j - 1] + 0.1 * rng.standard_normal(n)
+    mat = level[:, None] * (1 + 1.5 * heated[:, None] * winter[None, :]) * np.exp(noise)
+    start = np.where(rng.random(n) < 0.2, rng.integers(1, t // 2, n), 0)
+    mat[week[None, :] < start[:, None]] = np.nan
+    mat[rng.random((n, t)) < 0.02] = np.nan
+    return mat
+
+
+def test_make_series_representation_validates():
+    assert isinstance(make_series_representation({"name": "compressed", "n_components": 3}), CompressedSeries)
+    with pytest.raises(ParamsError, match="'wavelet' unknown"):
+        make_series_representation("wavelet")
+    with pytest.raises(ParamsError, match="n_components"):
+        make_series_representation({"name": "compressed", "n_components": 0})
+    with pytest.raises(ParamsError, match="bad options"):
+        make_series_representation({"name": "flat", "n_components": 3})
+    with pytest.raises(NotFittedError):
+        CompressedSeries().to_columns(np.zeros((2, 3)))
+
+
+def test_compressed_round_trip_keeps_level_shape_and_missingness():
+    mat = seasonal_matrix()
+    rep = CompressedSeries(6).fit(mat)
+    cols = rep.to_columns(mat)
+    assert list(cols.columns) == rep.columns and len(rep.columns) == 6 + 5
+    back = rep.from_columns(cols, np.random.default_rng(0))
+    assert back.shape == mat.shape
+    assert abs(np.isnan(back).mean() - np.isnan(mat).mean()) < 0.01
+    # Late joiners keep their start; decoded readings stay non-negative.
+    np.testing.assert_array_equal(np.argmax(~np.isnan(back), 1), np.argmax(~np.isnan(mat), 1))
+    assert np.nanmin(back) >= 0
+    assert abs(np.nanmean(back) / np.nanmean(mat) - 1) < 0.05
+    # AR(1) decoding noise keeps the week-to-week persistence of real curves.
+    assert np.abs(mean_acf(back, 3) - mean_acf(mat, 3)).max() < 0.1
+    again = rep.from_columns(cols, np.random.default_rng(0))
+    np.testing.assert_array_equal(np.isnan(again), np.isnan(back))
+    np.testing.assert_allclose(np.nan_to_num(again), np.nan_to_num(back))
+
+
+def test_compressed_handles_daily_length_and_empty_rows():
+    mat = seasonal_matrix(n=120, t=1096)
+    mat[:5] = np.nan  # customers without a single reading
+    rep = CompressedSeries(8).fit(mat)
+    cols = rep.to_columns(mat)
+    assert cols.iloc[:5].isna().all().all()
+    back = rep.from_columns(cols, np.random.default_rng(1))
+    assert np.isnan(back[:5]).all() and back.shape == (120, 1096)
+
+
+def test_two_stage_series_follow_the_static_attributes():
+    n = 400
+    rng = np.random.default_rng(3)
+    heated = rng.random(n) < 0.5
+    mat = seasonal_matrix(n=n, heated=heated)
+    static = pd.DataFrame({"heating": np.where(heated, "electric", "gas").astype(object),
+                           "surface": rng.normal(80, 20, n)})
+    kinds = {"heating": "categorical", "surface": "numerical"}
+    rep = TwoStageSeries(n_components=4, hidden=(32,)).fit(mat, static, kinds)
+    assert rep.columns == [] and rep.to_columns(mat).shape == (n, 0)
+    gen = rep.from_columns(static, np.random.default_rng(0))
+    months = pd.date_range("2019-01-07", periods=mat.shape[1], freq="W-MON").month
+    winter = np.isin(months, (12, 1, 2))
+    summer = np.isin(months, (6, 7, 8))
+    with np.errstate(invalid="ignore"):
+        ratio = np.nanmean(gen[:, winter], 1) / np.nanmean(gen[:, summer], 1)
+    # The generated heated customers are the thermosensitive ones, as in the real data.
+    assert np.nanmedian(ratio[heated]) > 1.8 * np.nanmedian(ratio[~heated])
+    with pytest.raises(ValueError, match="static attributes"):
+        TwoStageSeries().fit(mat)
+
+
+@pytest.mark.parametrize("representation", ["compressed", "two_stage"])
+def test_models_sample_valid_portfolios_with_each_representation(tiny_portfolio, representation):
+    model = make_model("gaussian_copula", {"seed": 0, "series_representation": representation})
+    out = model.fit(tiny_portfolio).sample(120, seed=4)
+    out.validate("synthetic")
+    assert list(out.customers.columns) == list(tiny_portfolio.customers.columns)
+    real_rows = len(tiny_portfolio.consumption) / len(tiny_portfolio)
+    assert abs(len(out.consumption) / len(out) - real_rows) / real_rows < 0.1
+    again = model.sample(120, seed=4)
+    pd.testing.assert_frame_equal(out.consumption, again.consumption)
+
+
+def _spec(t: int) -> SeriesSpec:
+    return SeriesSpec(frequency="weekly", start="2019-01-07", n_periods=t)
+
+
+def test_series_metrics_are_zero_on_identical_data_and_flag_errors():
+    mat = seasonal_matrix(n=400, t=104, seed=5)
+    heated = ~np.isnan(mat).all(1)
+    groups = np.where(np.random.default_rng(0).random(400) < 0.4, "electric", "gas").astype(object)
+    m, plots = series_metrics(mat, mat, mat, _spec(104), groups, groups, seed=0, max_rows=400, folds=3,
+                              lightgbm={"n_estimators": 20})
+    assert heated.all()
+    for key in ("profile_mean_nmae", "profile_quantile_nmae", "acf_distance", "annual_total_ks", "winter_summer_error"):
+        assert m[key] == pytest.approx(0.0, abs=1e-12), key
+    assert m["detection_score"] > 0.8 and m["next_step_score"] == pytest.approx(1.0)
+    assert set(plots) == {"bands", "conditional"} and not plots["bands"].empty
+
+    # Periods shuffled per customer: same marginals, no persistence, detectable.
+    rng = np.random.default_rng(1)
+    shuffled = np.take_along_axis(mat, rng.permuted(np.tile(np.arange(104), (400, 1)), axis=1), 1)
+    s, _ = series_metrics(mat, shuffled, mat, _spec(104), seed=0, max_rows=400, folds=3,
+                          lightgbm={"n_estimators": 20})
+    assert s["acf_distance"] > 0.3 and s["detection_score"] < 0.5 and s["next_step_score"] < 0.9
+
+
+def test_conditional_error_catches_swapped_groups():
+    rng = np.random.default_rng(2)
+    heated = rng.random(400) < 0.4
+    mat = seasonal_matrix(n=400, heated=heated, seed=2)
+    real_g = np.where(heated, "electric", "gas").astype(object)
+    m, _ = series_metrics(mat, mat, mat, _spec(104), real_g, real_g[::-1].copy(), seed=0, max_rows=300,
+                          folds=3, lightgbm={"n_estimators": 10})
+    assert m["winter_summer_error"] > 0.3
+
+
+def test_thermosensitivity_recovers_a_planted_slope():
+    spec = _spec(52)
+    days = pd.date_range("2019-01-07", periods=52 * 7, freq="D")
+    temp = pd.concat([pd.DataFrame({"date": days, "climate_zone": z,
+                                    "temperature_c": 12 + off + 8 * np.cos(2 * np.pi * np.arange(len(days)) / 365)})
+                      for z, off in (("H1", -2), ("H3", 3))])
+    hdd = degree_days(temp, spec)
+    assert list(hdd.columns) == ["H1", "H3"] and (hdd["H1"] >= hdd["H3"]).all()
+    zones = np.array(["H1"] * 10 + ["H3"] * 10, dtype=object)
+    x = np.vstack([hdd[z].to_numpy() for z in zones])
+    slope = np.r_[np.full(10, 2.0), np.full(10, 0.5)]
+    mat = 30 + slope[:, None] * x
+    np.testing.assert_allclose(thermosensitivity(mat, zones, hdd), slope, rtol=1e-9)
