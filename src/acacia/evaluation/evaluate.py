@@ -251,6 +251,6 @@ def _evaluate(
         ),
         "dcr": dcr,
         "profile": profile.round(4),
-        **{k: v.round(4) for k, v in series_plots.items()},
+        **{k: v.round({c: 4 for c in v.select_dtypes("number").columns}) for k, v in series_plots.items()},
     }
     return flat, plots

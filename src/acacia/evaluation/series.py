@@ -11,9 +11,10 @@ as real) unless named ``*_score``:
 - ``winter_summer_error``: per group (heating type), |log(median ratio_syn / median ratio_real)|,
   averaged with the real group shares as weights: a conditional fidelity, since a generator can
   match the portfolio's ratio while swapping who heats with what;
-- ``thermo_error``: the same construction on thermosensitivity, each customer's OLS slope of kWh
-  on heating degree days of his climate zone (kWh per degree-day), as |syn − real| / |real| of
-  the group medians; only when a temperature table is given;
+- ``thermo_error``: thermosensitivity, each customer's OLS slope of kWh on heating degree days
+  of his climate zone (kWh per degree-day); per group |median_syn − median_real|, averaged with
+  the real group shares and divided by the same average of |median_real| (a normalised MAE:
+  near-zero slopes of gas-heated homes cannot blow it up); only with a temperature table;
 - ``detection_score``: C2ST with LightGBM on series features only (monthly shape, level,
   variability, autocorrelations), 1 − (2·max(AUC, ½) − 1);
 - ``next_step_score``: a ridge model predicting log(1 + kWh) at t from the previous lags,
@@ -129,7 +130,7 @@ def thermosensitivity(mat: np.ndarray, zones: np.ndarray, hdd: pd.DataFrame) -> 
 
 def _group_error(real_v: np.ndarray, syn_v: np.ndarray, real_g: np.ndarray, syn_g: np.ndarray,
                  log: bool, name: str) -> tuple[float, list[dict[str, Any]]]:
-    rows, errs, weights = [], [], []
+    rows, errs, weights, scale = [], [], [], []
     for g in pd.unique(real_g):
         r = real_v[(real_g == g) & np.isfinite(real_v)]
         s = syn_v[(syn_g == g) & np.isfinite(syn_v)]
@@ -137,18 +138,24 @@ def _group_error(real_v: np.ndarray, syn_v: np.ndarray, real_g: np.ndarray, syn_
             continue
         rm = float(np.median(r))
         sm = float(np.median(s)) if len(s) else np.nan
+        rows.append({"metric": name, "group": str(g), "real": rm, "synthetic": sm, "n_real": len(r), "n_synthetic": len(s)})
         if log:
             err = abs(np.log(sm / rm)) if rm > 0 and sm > 0 else np.nan
+            # a group the generator dropped counts as a full miss, not as absent
+            errs.append(err if np.isfinite(err) else 1.0)
         else:
-            err = abs(sm - rm) / abs(rm) if rm else np.nan
-        rows.append({"metric": name, "group": str(g), "real": rm, "synthetic": sm, "n_real": len(r), "n_synthetic": len(s)})
-        if np.isfinite(err):
-            errs.append(err)
-            weights.append(len(r))
-        else:  # a group the generator dropped: count it as a full miss, not as absent
-            errs.append(1.0)
-            weights.append(len(r))
-    return (float(np.average(errs, weights=weights)) if errs else np.nan), rows
+            errs.append(abs(sm - rm) if np.isfinite(sm) else abs(rm))
+            scale.append(abs(rm))
+        weights.append(len(r))
+    if not errs:
+        return np.nan, rows
+    if log:
+        return float(np.average(errs, weights=weights)), rows
+    # Slopes near zero (gas-heated homes) would blow up a per-group relative error: normalise
+    # the weighted absolute error by the weighted magnitude instead, so groups count by size
+    # and by how much thermosensitivity they carry.
+    denom = float(np.average(scale, weights=weights))
+    return (float(np.average(errs, weights=weights)) / denom if denom > 0 else np.nan), rows
 
 
 def series_feature_frame(mat: np.ndarray, periods: pd.DatetimeIndex, lags: int = 4) -> pd.DataFrame:

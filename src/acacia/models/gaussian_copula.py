@@ -62,7 +62,9 @@ class GaussianCopula(Synthesizer):
                 self.layout_.append((col, "missing", fenc))
                 scores.append(fenc.transform(pd.Series(mi.transform(v)), rng))
         z = np.column_stack(scores)
-        corr = np.corrcoef(z, rowvar=False)
+        # A constant column has no correlation (NaN): it is independent of the rest, i.e. 0.
+        with np.errstate(invalid="ignore", divide="ignore"):
+            corr = np.corrcoef(z, rowvar=False)
         corr = np.nan_to_num(corr, nan=0.0)
         np.fill_diagonal(corr, 1.0)
         corr = (1 - self.shrinkage) * corr + self.shrinkage * np.eye(len(corr))
