@@ -118,3 +118,34 @@ def curves_figure(real, synthetic, model: str, path: Path, n: int = 6, seed: int
         axes[row, 0].set_ylabel(f"{label}\nkWh", fontsize=8)
     fig.suptitle(f"{model}: random customers' consumption, real (top) and synthetic (bottom)")
     _save(fig, path)
+
+
+def pareto_figure(table: pd.DataFrame, path: Path) -> None:
+    """Fidelity pillar vs privacy pillar, one point per model; the upper-right front wins."""
+    if not {"pillar.fidelity", "pillar.privacy"} <= set(table.columns):
+        return
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    x = table["pillar.fidelity"].astype(float)
+    y = table["pillar.privacy"].astype(float)
+    ax.scatter(x, y, color=np.where(table["model"] == "holdout", "#377eb8", "#e41a1c"))
+    for xi, yi, name in zip(x, y, table["model"], strict=True):
+        ax.annotate(name, (xi, yi), textcoords="offset points", xytext=(4, 4), fontsize=8)
+    # Pareto front: models no other model beats on both axes.
+    gen = table["model"] != "holdout"  # the front among generators; holdout is the target
+    pts = sorted(((a, b) for a, b in zip(x[gen], y[gen], strict=True) if np.isfinite(a) and np.isfinite(b)),
+                 reverse=True)
+    front, best = [], -np.inf
+    for a, b in pts:
+        if b > best:
+            front.append((a, b))
+            best = b
+    if front:
+        fx, fy = zip(*front, strict=True)
+        ax.plot(fx, fy, "--", color="grey", lw=1, label="Pareto front")
+        ax.legend(fontsize=8)
+    ax.set_xlim(-0.05, 1.05)
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_xlabel("fidelity pillar (1 = as faithful as unseen real data)")
+    ax.set_ylabel("privacy pillar (1 = as private as unseen real data)")
+    ax.set_title("fidelity vs privacy")
+    _save(fig, path)

@@ -1,10 +1,7 @@
-"""A provisional ranking from the flat metrics (the meta-metric issue replaces the mean)."""
+"""The headline metrics the benchmark report shows beside the meta-metric."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
 import pandas as pd
 
 HEADLINE: list[tuple[str, str]] = [
@@ -17,18 +14,12 @@ HEADLINE: list[tuple[str, str]] = [
 ]
 
 
-def rank_models(table: pd.DataFrame, cfg: dict[str, Any]) -> pd.DataFrame:
+def add_headline_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """Derived headline columns: the mean TSTR ratio over targets and the DCR balance."""
     t = table.copy()
     ratios = [c for c in t.columns if c.startswith("utility.") and c.endswith(".tstr_ratio")]
     if ratios:
         t["utility.tstr_ratio"] = t[ratios].astype(float).clip(upper=1.0).mean(axis=1)
     if "privacy.dcr_share" in t:
         t["privacy.dcr_balance"] = 1 - 2 * (t["privacy.dcr_share"].astype(float) - 0.5).abs()
-    cols = [c for c, _ in HEADLINE if c in t]
-    weights = cfg.get("weights") or {}
-    w = np.array([float(weights.get(c, 1.0)) for c in cols])
-    vals = t[cols].astype(float).to_numpy()
-    t["score"] = np.nansum(vals * w, axis=1) / np.maximum((~np.isnan(vals) * w).sum(axis=1), 1e-12)
-    t = t.sort_values("score", ascending=False).reset_index(drop=True)
-    t.insert(0, "rank", np.arange(1, len(t) + 1))
     return t

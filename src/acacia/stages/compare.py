@@ -10,9 +10,10 @@ import pandas as pd
 from acacia.data.schema import atomic_write_text
 from acacia.errors import DataError
 from acacia.evaluation import plots
-from acacia.evaluation.ranking import HEADLINE, rank_models
+from acacia.evaluation.metametric import PILLARS, meta_metric
+from acacia.evaluation.ranking import HEADLINE, add_headline_columns
 from acacia.params import get, load_params
-from acacia.paths import BENCHMARK, FIGURES, METRICS, SAMPLE_METRICS, TRAIN_METRICS
+from acacia.paths import BENCHMARK, FIGURES, METRICS, PLOTS, SAMPLE_METRICS, TRAIN_METRICS
 
 
 def _read(path) -> dict:
@@ -29,24 +30,30 @@ def run(params_path: str = "params.yaml") -> None:
             raise DataError(f"{path} missing: run evaluate@{m} first (dvc repro)")
         rows.append({"model": m, **_read(path), **_read(TRAIN_METRICS / f"{m}.json"),
                      **_read(SAMPLE_METRICS / f"{m}.json")})
-    table = rank_models(pd.DataFrame(rows), get(params, "compare", dict, default={}) or {})
-    atomic_write_text(BENCHMARK, _markdown(table))
-    plots.ranking_figure(table, [c for c, _ in HEADLINE if c in table], FIGURES / "ranking.png")
+    cfg = get(params, "compare", dict, default={}) or {}
+    table = add_headline_columns(meta_metric(pd.DataFrame(rows), cfg.get("weights")))
+    pillars = [f"pillar.{p}" for p in PILLARS if f"pillar.{p}" in table]
+    atomic_write_text(PLOTS / "pillars.csv", table[["model", "overall", *pillars]].round(4).to_csv(index=False))
+    atomic_write_text(BENCHMARK, _markdown(table, pillars))
+    plots.ranking_figure(table, ["overall", *pillars], FIGURES / "ranking.png")
+    plots.pareto_figure(table, FIGURES / "pareto.png")
 
 
-def _markdown(table: pd.DataFrame) -> str:
-    cols = ["rank", "model", "score"] + [c for c, _ in HEADLINE if c in table]
+def _markdown(table: pd.DataFrame, pillars: list[str]) -> str:
+    cols = ["rank", "model", "overall", *pillars] + [c for c, _ in HEADLINE if c in table]
     cost = ("train_seconds", "train_energy_kwh", "train_emissions_kg", "epochs_saved",
             "energy_saved_kwh", "sample_seconds", "sample_energy_kwh", "customers_per_second")
     cols += [c for c in cost if c in table]
     lines = [
         "# Benchmark",
         "",
-        "Models ranked by `score`, the mean of the headline metrics below, each in [0, 1] with 1 best",
-        "(a provisional summary until the meta-metric lands). `holdout` is real data the",
-        "generators never saw: the ceiling for fidelity and utility, and the reference for privacy.",
+        "Models ranked by `overall`, the meta-metric (`src/acacia/evaluation/metametric.py`): every",
+        "metric rescaled to [0, 1] between a declared worst case (0) and the `holdout` reference (1:",
+        "real customers the generators never saw), averaged into the pillars fidelity, series,",
+        "utility and privacy, and the pillars combined by a weighted geometric mean (weights:",
+        "`compare.weights` in params.yaml), so a generator that fails privacy cannot win on fidelity.",
         "",
-        "![ranking](figures/ranking.png)",
+        "![ranking](figures/ranking.png) ![fidelity vs privacy](figures/pareto.png)",
         "",
         "| " + " | ".join(cols) + " |",
         "| " + " | ".join("---" for _ in cols) + " |",
@@ -63,6 +70,7 @@ def _markdown(table: pd.DataFrame) -> str:
                 cells.append(str(v))
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "Columns:"]
+    lines += [f"- `{p}`: mean of the rescaled metrics of the {p.split('.')[1]} pillar" for p in pillars]
     lines += [f"- `{c}`: {desc}" for c, desc in HEADLINE if c in table]
     lines += [
         "- `*_seconds`, `*_energy_kwh`, `*_emissions_kg`: wall time, energy and carbon of the stage,",
