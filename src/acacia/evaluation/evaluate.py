@@ -32,7 +32,7 @@ from acacia.errors import ParamsError
 from acacia.evaluation.detection import DETECTORS, detection_score
 from acacia.evaluation.features import analysis_table
 from acacia.evaluation.fidelity import column_pair_trends, column_shapes, missingness_similarity
-from acacia.evaluation.privacy import dcr_metrics
+from acacia.evaluation.privacy import dcr_metrics, membership_inference
 from acacia.evaluation.quality import quality_scores
 from acacia.evaluation.series import series_metrics
 from acacia.evaluation.utility import tstr
@@ -222,6 +222,9 @@ def _evaluate(
     unseen = te if synthetic_is_holdout else ho
     priv, dcr = dcr_metrics(tr, unseen, sy_eq, kinds, seed=seed, max_rows=max_rows)
     m.update({f"privacy.{k}": v for k, v in priv.items()})
+    # The attacker's candidates and reference come from real customers no generator saw.
+    mia = membership_inference(tr, unseen, sy_eq, kinds, seed=seed, max_rows=max_rows)
+    m.update({f"privacy.{k}": v for k, v in mia.items()})
 
     # ---- utility
     targets = c["targets"] if c["targets"] is not None else train.schema.targets

@@ -55,6 +55,9 @@ RESCALINGS: list[Rescaling] = [
     Rescaling("privacy.dcr_share", "privacy", 0.5, 1.0),
     Rescaling("privacy.exact_match_rate", "privacy", 0.0, 0.1),
     Rescaling("privacy.dcr_p5_ratio", "privacy", 1.0, 0.0),
+    Rescaling("privacy.nndr_p5_ratio", "privacy", 1.0, 0.0),
+    Rescaling("privacy.mia_distance_auc", "privacy", 0.5, 1.0),
+    Rescaling("privacy.mia_density_auc", "privacy", 0.5, 1.0),
 ]
 
 
@@ -66,6 +69,10 @@ def _derived(table: pd.DataFrame) -> pd.DataFrame:
             # means synthetic rows sit closer to training rows than new real customers do.
             t["privacy.dcr_p5_ratio"] = (t["privacy.dcr_p5_syn_train"].astype(float)
                                          / t["privacy.dcr_p5_holdout_train"].astype(float)).clip(upper=1.0)
+    if {"privacy.nndr_p5_syn_train", "privacy.nndr_p5_holdout_train"} <= set(t.columns):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t["privacy.nndr_p5_ratio"] = (t["privacy.nndr_p5_syn_train"].astype(float)
+                                          / t["privacy.nndr_p5_holdout_train"].astype(float)).clip(upper=1.0)
     return t
 
 
@@ -79,7 +86,7 @@ def rescale(table: pd.DataFrame, reference: str | None = "holdout") -> pd.DataFr
         for col in fnmatch.filter(t.columns, r.pattern):
             v = pd.to_numeric(t[col], errors="coerce").astype(float)
             ref = float(ref_row[col].iloc[0]) if len(ref_row) and pd.notna(ref_row[col].iloc[0]) else r.ideal
-            if r.pattern == "privacy.dcr_share":
+            if r.pattern in ("privacy.dcr_share", "privacy.mia_distance_auc", "privacy.mia_density_auc"):
                 # Either side of 0.5 is a departure from what unseen real data does.
                 v = 0.5 + (v - 0.5).abs()
                 ref = 0.5 + abs(ref - 0.5)

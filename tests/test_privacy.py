@@ -1,0 +1,59 @@
+"""Privacy attacks: a generator that copies its training rows must be flagged by every one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from tests.conftest import make_tiny_portfolio
+
+from acacia.data.portfolio import Portfolio
+from acacia.data.splits import split_portfolio
+from acacia.evaluation.evaluate import evaluate
+from acacia.evaluation.metametric import meta_metric
+from acacia.models import make_model
+
+CFG = {"max_rows": 400, "detection_folds": 3, "lightgbm": {"n_estimators": 20}}
+
+
+def _leaky_copy(p: Portfolio) -> Portfolio:
+    """The "leaky" test generator: its synthetic customers are its training customers."""
+    idc = p.schema.id_column
+    ids = p.customers[idc]
+    new = pd.Series([f"L{i:07d}" for i in range(len(ids))], dtype=str)
+    mapping = dict(zip(ids, new, strict=True))
+    customers = p.customers.assign(**{idc: new})
+    consumption = p.consumption.assign(**{idc: p.consumption[idc].map(mapping).astype(str)})
+    return Portfolio(customers, consumption, p.schema)
+
+
+@pytest.fixture(scope="module")
+def scored():
+    p = make_tiny_portfolio(n=1500, seed=7)
+    s = split_portfolio(p, {"train": 0.4, "holdout": 0.4, "test": 0.2}, seed=0)
+    copula = make_model("gaussian_copula", {"seed": 0}).fit(s["train"]).sample(len(s["train"]), seed=1)
+    rows = []
+    for name, syn, is_holdout in (("holdout", s["holdout"], True), ("gaussian_copula", copula, False),
+                                  ("leaky", _leaky_copy(s["train"]), False)):
+        m, _ = evaluate(s["train"], s["holdout"], s["test"], syn, CFG, synthetic_is_holdout=is_holdout)
+        rows.append({"model": name, **m})
+    return pd.DataFrame(rows).set_index("model")
+
+
+def test_every_attack_flags_the_leaky_generator(scored):
+    leaky, fair = scored.loc["leaky"], scored.loc["gaussian_copula"]
+    assert leaky["privacy.dcr_share"] > 0.95 and fair["privacy.dcr_share"] < 0.7
+    assert leaky["privacy.exact_match_rate"] > 0.95 and fair["privacy.exact_match_rate"] < 0.05
+    assert leaky["privacy.dcr_p5_syn_train"] < 1e-6 < leaky["privacy.dcr_p5_holdout_train"]
+    assert leaky["privacy.nndr_p5_syn_train"] < 0.05 < fair["privacy.nndr_p5_syn_train"]
+    assert leaky["privacy.mia_distance_auc"] > 0.95 and abs(fair["privacy.mia_distance_auc"] - 0.5) < 0.15
+    assert leaky["privacy.mia_density_auc"] > 0.8 and abs(fair["privacy.mia_density_auc"] - 0.5) < 0.15
+
+
+def test_the_meta_metric_zeroes_the_leaky_generator(scored):
+    t = meta_metric(scored.reset_index()).set_index("model")
+    assert t.loc["holdout", "pillar.privacy"] == pytest.approx(1.0)
+    assert t.loc["leaky", "pillar.privacy"] < 0.1
+    assert t.loc["leaky", "overall"] < t.loc["gaussian_copula", "overall"]
+    assert t.loc["gaussian_copula", "pillar.privacy"] > 0.7
+    assert np.isfinite(t["overall"]).all()
