@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from tests.conftest import make_tiny_portfolio
 
 from acacia.data.portfolio import Portfolio
 from acacia.data.splits import split_portfolio
 from acacia.evaluation.evaluate import evaluate
 from acacia.evaluation.metametric import meta_metric
 from acacia.models import make_model
+from conftest import make_tiny_portfolio
 
 CFG = {"max_rows": 400, "detection_folds": 3, "lightgbm": {"n_estimators": 20}}
 
