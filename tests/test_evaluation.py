@@ -335,3 +335,14 @@ def test_evaluate_without_series(real, fresh):
     assert "series.profile_nmae" not in metrics and "detection.lightgbm" not in metrics
     assert isinstance(metrics["fidelity.trend_mean"], float)
     assert plots["profile"].empty and not any(c.startswith("series_") for c in plots["shapes"].column)
+
+
+def test_feature_importance_agreement():
+    from acacia.evaluation.utility import importance_agreement
+
+    gain = np.array([10.0, 5.0, 3.0, 1.0, 0.5, 0.1])
+    same = importance_agreement(gain, gain * 2)
+    assert same["importance_spearman"] == pytest.approx(1.0) and same["importance_top_overlap"] == 1.0
+    rev = importance_agreement(gain[::-1].copy(), gain, top=2)
+    assert rev["importance_spearman"] == pytest.approx(-1.0) and rev["importance_top_overlap"] == 0.0
+    assert np.isnan(importance_agreement(np.zeros(6), gain)["importance_spearman"])

@@ -68,6 +68,7 @@ def _class_scores(y: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> dict
 def _fit_predict_classes(
     x_tr: pd.DataFrame, y_tr: np.ndarray, x_te: pd.DataFrame, classes: np.ndarray,
     params: dict[str, Any],
+    importances: list[np.ndarray] | None = None,
 ) -> np.ndarray:
     import lightgbm as lgb
 
@@ -76,12 +77,32 @@ def _fit_predict_classes(
     col = pd.Index(classes).get_indexer(seen)
     if len(seen) == 1:
         proba[:, col[0]] = 1.0
+        if importances is not None:
+            importances.append(np.zeros(x_tr.shape[1]))
         return proba
     code = pd.Index(seen).get_indexer(y_tr)
     model = lgb.LGBMClassifier(**params)
     model.fit(x_tr, code)
     proba[:, col[model.classes_]] = model.predict_proba(x_te)
+    if importances is not None:
+        importances.append(model.booster_.feature_importance(importance_type="gain"))
     return proba
+
+
+def importance_agreement(tstr_gain: np.ndarray, trtr_gain: np.ndarray, top: int = 5) -> dict[str, float]:
+    """Do models trained on synthetic and on real data rely on the same features?
+
+    ``importance_spearman``: rank correlation of LightGBM gain importances; ``importance_top_overlap``:
+    share of the real model's ``top`` features also in the synthetic model's top.
+    """
+    from scipy.stats import spearmanr
+
+    a, b = np.asarray(tstr_gain, float), np.asarray(trtr_gain, float)
+    if len(a) < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return {"importance_spearman": float("nan"), "importance_top_overlap": float("nan")}
+    k = min(top, len(a))
+    overlap = len(set(np.argsort(-a)[:k]) & set(np.argsort(-b)[:k])) / k
+    return {"importance_spearman": float(spearmanr(a, b).statistic), "importance_top_overlap": float(overlap)}
 
 
 def tstr(
@@ -119,22 +140,27 @@ def tstr(
     if classification:
         y_sy, y_tr, y_te = (labels(df[target], kind) for df in (syn, train, test))
         classes = np.array(sorted(set(y_tr) | set(y_te) | set(y_sy)), dtype=object)
+        gains: dict[str, np.ndarray] = {}
         for name, x, y in (("tstr", x_sy, y_sy), ("trtr", x_tr, y_tr)):
             if len(y) == 0 or len(y_te) == 0:
                 out[f"{name}_auc"] = out[f"{name}_f1"] = nan
                 continue
+            imp: list[np.ndarray] = []
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
-                proba = _fit_predict_classes(x, y, x_te, classes, p)
+                proba = _fit_predict_classes(x, y, x_te, classes, p, imp)
+            gains[name] = imp[0]
             s = _class_scores(y_te, proba, classes)
             out[f"{name}_auc"], out[f"{name}_f1"] = s["auc"], s["f1"]
         out["tstr_ratio"] = _ratio(out["tstr_auc"], out["trtr_auc"])
         out["f1_ratio"] = _ratio(out["tstr_f1"], out["trtr_f1"])
+        out.update(importance_agreement(gains.get("tstr", []), gains.get("trtr", [])))
         return out
 
     import lightgbm as lgb
 
     y_te = numeric_values(test[target], kind)
+    gains = {}
     for name, x, df in (("tstr", x_sy, syn), ("trtr", x_tr, train)):
         if len(df) == 0 or len(y_te) == 0:
             out[f"{name}_rmse"] = out[f"{name}_r2"] = nan
@@ -144,9 +170,11 @@ def tstr(
             warnings.simplefilter("ignore", UserWarning)
             model.fit(x, numeric_values(df[target], kind))
             pred = model.predict(x_te)
+        gains[name] = model.booster_.feature_importance(importance_type="gain")
         out[f"{name}_rmse"] = float(np.sqrt(mean_squared_error(y_te, pred)))
         out[f"{name}_r2"] = float(r2_score(y_te, pred)) if len(y_te) > 1 else nan
     out["tstr_ratio"] = _ratio(out["trtr_rmse"], out["tstr_rmse"])
+    out.update(importance_agreement(gains.get("tstr", []), gains.get("trtr", [])))
     return out
 
 
