@@ -75,3 +75,75 @@ def test_config_errors_name_the_key():
     with pytest.raises(ParamsError, match="val_fraction"):
         TrainConfig.from_params({"val_fraction": 1.5})
     assert resolve_device("auto").type in ("cpu", "cuda")
+
+
+class _TinyGAN(nn.Module):
+    """Two players, each with its own optimizer, as an adversarial model uses the loop."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gen = nn.Sequential(nn.Linear(2, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 5))
+        self.disc = nn.Sequential(nn.Linear(5, 8), nn.LeakyReLU(0.2), nn.Dropout(0.5), nn.Linear(8, 1))
+
+
+def gan_optimizers(module, cfg):
+    return [torch.optim.Adam(module.gen.parameters(), lr=cfg.lr, betas=(0.5, 0.9)),
+            torch.optim.Adam(module.disc.parameters(), lr=cfg.lr, betas=(0.5, 0.9))]
+
+
+def gan_step(module, batch, optims):
+    opt_g, opt_d = optims
+    fake = module.gen(torch.randn(len(batch), 2))
+    loss_d = module.disc(fake.detach()).mean() - module.disc(batch).mean()
+    opt_d.zero_grad(set_to_none=True)
+    loss_d.backward()
+    opt_d.step()
+    loss_g = -module.disc(module.gen(torch.randn(len(batch), 2))).mean()
+    opt_g.zero_grad(set_to_none=True)
+    loss_g.backward()
+    opt_g.step()
+    return float(loss_d.detach())
+
+
+def gan_criterion(module, batch):
+    fake = module.gen(torch.randn(len(batch), 2))
+    return (fake.mean(0) - batch.mean(0)).abs().sum()
+
+
+@pytest.fixture
+def one_thread():
+    # Tiny matrices: on a busy machine, torch's intra-op threads spin-wait for each other and
+    # multiply this test's time by about 30.
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_two_optimizer_run_resumes_to_the_same_state(tmp_path, one_thread):
+    cfg = TrainConfig(max_epochs=10, batch_size=32, lr=1e-3, patience=100, checkpoint_every=3, progress=False)
+    _, data = make_problem()
+
+    def run(**kw):
+        torch.manual_seed(1)
+        net = _TinyGAN()
+        return net, fit(net, gan_criterion, data, cfg, optimizers=gan_optimizers, step=gan_step, **kw)
+
+    net_a, full = run()
+    assert full.history[-1]["val_loss"] != full.history[0]["val_loss"]  # both players moved
+
+    class Killed(Exception):
+        pass
+
+    def kill_at_8(epoch, _row):
+        if epoch == 8:
+            raise Killed  # the last checkpoint is epoch 6: Adam moments of both players must resume
+
+    with pytest.raises(Killed):
+        run(checkpoint_dir=tmp_path, on_epoch_end=kill_at_8)
+    assert len(torch.load(tmp_path / "checkpoint.pt", weights_only=False)["optims"]) == 2
+    net_c, resumed = run(checkpoint_dir=tmp_path)
+    assert [r["epoch"] for r in resumed.history] == list(range(1, 11))
+    assert resumed.history == full.history
+    for pa, pc in zip(net_a.state_dict().values(), net_c.state_dict().values(), strict=True):
+        assert torch.equal(pa, pc)

@@ -4,6 +4,10 @@ Mini-batches, AdamW, a held-out validation split, early stopping on validation l
 best weights restored, a checkpoint every K epochs that a killed run resumes from, ``device:
 auto``, a progress bar, and the loss history for the training-curve plot.
 
+Adversarial models plug in through two optional arguments of :func:`fit`: ``optimizers`` builds
+several optimizers (e.g. generator and discriminator) and ``step`` performs one batch's updates
+with them. ``loss_fn`` then only serves as the validation criterion early stopping watches.
+
 Resuming reaches the same final state as an uninterrupted run because every source of
 randomness is re-seeded from (seed, epoch) at the start of each epoch, instead of carrying
 generator state across epochs.
@@ -80,6 +84,13 @@ def resolve_device(device: str) -> torch.device:
 
 
 LossFn = Callable[[nn.Module, torch.Tensor], torch.Tensor]
+OptimizersFn = Callable[[nn.Module, TrainConfig], list[torch.optim.Optimizer]]
+#: one batch's updates, with the optimizers ``OptimizersFn`` built; returns the loss to log.
+StepFn = Callable[[nn.Module, torch.Tensor, list[torch.optim.Optimizer]], float]
+
+
+def default_optimizers(module: nn.Module, cfg: TrainConfig) -> list[torch.optim.Optimizer]:
+    return [torch.optim.AdamW(module.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)]
 
 
 def fit(
@@ -89,18 +100,26 @@ def fit(
     cfg: TrainConfig,
     checkpoint_dir: str | Path | None = None,
     on_epoch_end: Callable[[int, dict[str, float]], None] | None = None,
+    optimizers: OptimizersFn | None = None,
+    step: StepFn | None = None,
 ) -> TrainResult:
     """Train ``module`` to minimise ``loss_fn(module, batch)``; returns the loss history.
 
     ``data`` is one tensor whose first axis is rows. The module is left holding the weights of
     the epoch with the best validation loss.
+
+    ``optimizers`` (default: one AdamW over all parameters) and ``step`` (default: backward of
+    ``loss_fn`` and a step of every optimizer) let a model with several players, such as a GAN,
+    run its own updates; ``loss_fn`` stays the validation criterion. ``step`` must draw its
+    randomness from torch's global generator, which is re-seeded every epoch, for resumes to be
+    exact.
     """
     device = resolve_device(cfg.device)
     module.to(device)
     split = torch.randperm(len(data), generator=torch.Generator().manual_seed(cfg.seed))
     n_val = max(1, int(round(cfg.val_fraction * len(data)))) if len(data) > 1 else 0
     val, train = data[split[:n_val]].to(device), data[split[n_val:]].to(device)
-    optim = torch.optim.AdamW(module.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    optims = (optimizers or default_optimizers)(module, cfg)
 
     result = TrainResult(max_epochs=cfg.max_epochs)
     best_state = copy.deepcopy(module.state_dict())
@@ -113,7 +132,11 @@ def fit(
                 f"{ckpt} was written with other training params or data; delete it to restart"
             )
         module.load_state_dict(state["module"])
-        optim.load_state_dict(state["optim"])
+        saved = state["optims"] if "optims" in state else [state["optim"]]  # single-optimizer format
+        if len(saved) != len(optims):
+            raise ParamsError(f"{ckpt} holds {len(saved)} optimizer state(s), this run has {len(optims)}")
+        for optim, optim_state in zip(optims, saved, strict=True):
+            optim.load_state_dict(optim_state)
         best_state, bad_epochs = state["best_state"], state["bad_epochs"]
         result = state["result"]
         start_epoch = result.stopped_epoch + 1
@@ -128,11 +151,17 @@ def fit(
         total, count = 0.0, 0
         for i in range(0, len(train), cfg.batch_size):
             batch = train[order[i : i + cfg.batch_size]]
-            loss = loss_fn(module, batch)
-            optim.zero_grad(set_to_none=True)
-            loss.backward()
-            optim.step()
-            total += float(loss.detach()) * len(batch)
+            if step is not None:
+                batch_loss = float(step(module, batch, optims))
+            else:
+                loss = loss_fn(module, batch)
+                for optim in optims:
+                    optim.zero_grad(set_to_none=True)
+                loss.backward()
+                for optim in optims:
+                    optim.step()
+                batch_loss = float(loss.detach())
+            total += batch_loss * len(batch)
             count += len(batch)
         val_loss = _evaluate(module, loss_fn, val if n_val else train, cfg)
         row = {"epoch": epoch, "train_loss": total / max(count, 1), "val_loss": val_loss}
@@ -146,7 +175,7 @@ def fit(
         bar.set_postfix(loss=f"{row['train_loss']:.4f}", val=f"{val_loss:.4f}", best=result.best_epoch)
         stop = bad_epochs >= cfg.patience
         if ckpt is not None and (epoch % cfg.checkpoint_every == 0 or stop or epoch == cfg.max_epochs):
-            _save_checkpoint(ckpt, module, optim, best_state, bad_epochs, result, cfg, _data_key(data))
+            _save_checkpoint(ckpt, module, optims, best_state, bad_epochs, result, cfg, _data_key(data))
         if on_epoch_end is not None:
             on_epoch_end(epoch, row)
         if stop:
@@ -175,11 +204,11 @@ def _data_key(data: torch.Tensor) -> str:
     return f"{tuple(data.shape)}:{float(data.double().sum()):.10g}:{float(data.double().abs().sum()):.10g}"
 
 
-def _save_checkpoint(path: Path, module, optim, best_state, bad_epochs, result, cfg, data_key) -> None:
+def _save_checkpoint(path: Path, module, optims, best_state, bad_epochs, result, cfg, data_key) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     torch.save(
-        {"module": module.state_dict(), "optim": optim.state_dict(), "best_state": best_state,
+        {"module": module.state_dict(), "optims": [o.state_dict() for o in optims], "best_state": best_state,
          "bad_epochs": bad_epochs, "result": result, "config": asdict(cfg), "data_key": data_key},
         tmp,
     )
