@@ -20,7 +20,7 @@ import yaml
 from conftest import ROOT
 
 BIN = Path(sys.executable).parent
-MODELS = ("independent", "gaussian_copula", "tvae", "holdout")
+MODELS = ("independent", "gaussian_copula", "tvae", "ctgan", "tabdiff", "causal_diff_tab", "holdout")
 
 
 def sh(repo: Path, *cmd: str, check: bool = True) -> subprocess.CompletedProcess:

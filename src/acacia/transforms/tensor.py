@@ -4,6 +4,9 @@ Numeric, integer and date columns become one quantile-normal score each (nulls �
 the column has nulls, a two-level categorical span saying whether it is null. Categorical and
 boolean columns become one-hot spans (null a level of its own). Models read ``spans`` to put
 a Gaussian head on numeric slots and a softmax head on each categorical span.
+
+:class:`CodesCodec` is the variant for masked diffusion: numeric scores plus one integer code
+per categorical column (and per nullable numeric column, its "missing" flag).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from acacia.errors import NotFittedError
-from acacia.transforms.encoders import OneHotEncoder, QuantileNormalizer
+from acacia.transforms.encoders import CategoricalCodes, OneHotEncoder, QuantileNormalizer
 
 
 @dataclass(frozen=True)
@@ -90,3 +93,89 @@ class TensorCodec:
                 null = m[:, s.start + 1] > m[:, s.start]
                 out[s.column] = np.where(null, np.nan, out[s.column])
         return pd.DataFrame(out)[self.columns_]
+
+
+@dataclass(frozen=True)
+class CategoricalSlot:
+    column: str
+    role: str  # "categorical" | "missing" (is a nullable numeric column null: 0 = no, 1 = yes)
+    n_levels: int
+
+
+class CodesCodec:
+    """Wide table ⇄ (numeric scores, integer category codes), for masked (absorbing-state)
+    diffusion, which needs one token per categorical column rather than a one-hot span.
+
+    Numeric, integer and date columns become one quantile-normal score each (nulls → 0) plus,
+    when the column has nulls, a two-level "missing" categorical slot; categorical and boolean
+    columns become codes 0..K−1 (null a level of its own, see :class:`CategoricalCodes`).
+    """
+
+    def __init__(self, n_quantiles: int = 1000) -> None:
+        self.n_quantiles = n_quantiles
+
+    def fit(self, table: pd.DataFrame, kinds: dict[str, str]) -> CodesCodec:
+        self.columns_ = list(table.columns)
+        self.numeric_: list[str] = []
+        self.slots_: list[CategoricalSlot] = []
+        self.encoders_: dict[str, object] = {}
+        for col in self.columns_:
+            if kinds[col] in ("categorical", "boolean"):
+                enc = CategoricalCodes().fit(table[col])
+                self.encoders_[col] = enc
+                self.slots_.append(CategoricalSlot(col, "categorical", len(enc.categories_)))
+                continue
+            v = table[col].to_numpy(dtype=float)
+            self.encoders_[col] = QuantileNormalizer(self.n_quantiles).fit(v)
+            self.numeric_.append(col)
+            if np.isnan(v).any():
+                self.slots_.append(CategoricalSlot(col, "missing", 2))
+        return self
+
+    def _check(self) -> None:
+        if not hasattr(self, "slots_"):
+            raise NotFittedError("CodesCodec used before fit()")
+
+    @property
+    def n_levels(self) -> list[int]:
+        self._check()
+        return [s.n_levels for s in self.slots_]
+
+    @property
+    def attach(self) -> list[int | None]:
+        """Per categorical slot, the numeric column it describes (its "missing" flag), else None."""
+        self._check()
+        return [self.numeric_.index(s.column) if s.role == "missing" else None for s in self.slots_]
+
+    def encode_numeric(self, column: str, values: np.ndarray) -> np.ndarray:
+        z = self.encoders_[column].transform(np.asarray(values, dtype=float))
+        return np.nan_to_num(z, nan=0.0).astype(np.float32)
+
+    def encode_codes(self, slot: CategoricalSlot, values: pd.Series) -> np.ndarray:
+        if slot.role == "missing":
+            return pd.isna(values).to_numpy(dtype=np.int64)
+        return self.encoders_[slot.column].transform(values).astype(np.int64)
+
+    def transform(self, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        self._check()
+        num = np.zeros((len(table), len(self.numeric_)), dtype=np.float32)
+        for j, col in enumerate(self.numeric_):
+            num[:, j] = self.encode_numeric(col, table[col].to_numpy(dtype=float))
+        codes = np.zeros((len(table), len(self.slots_)), dtype=np.int64)
+        for j, slot in enumerate(self.slots_):
+            codes[:, j] = self.encode_codes(slot, table[slot.column])
+        return num, codes
+
+    def inverse_transform(self, num: np.ndarray, codes: np.ndarray) -> pd.DataFrame:
+        self._check()
+        num = np.asarray(num, dtype=float)
+        codes = np.asarray(codes)
+        out: dict[str, np.ndarray] = {}
+        for j, col in enumerate(self.numeric_):
+            out[col] = self.encoders_[col].inverse_transform(num[:, j])
+        for j, slot in enumerate(self.slots_):
+            if slot.role == "categorical":
+                out[slot.column] = self.encoders_[slot.column].inverse_transform(codes[:, j])
+            else:
+                out[slot.column] = np.where(codes[:, j] == 1, np.nan, out[slot.column])
+        return pd.DataFrame(out, index=range(len(num)))[self.columns_]
