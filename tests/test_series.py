@@ -152,3 +152,24 @@ def test_thermosensitivity_recovers_a_planted_slope():
     slope = np.r_[np.full(10, 2.0), np.full(10, 0.5)]
     mat = 30 + slope[:, None] * x
     np.testing.assert_allclose(thermosensitivity(mat, zones, hdd), slope, rtol=1e-9)
+
+
+def test_gru_generator_learns_who_heats():
+    n = 300
+    rng = np.random.default_rng(4)
+    heated = rng.random(n) < 0.5
+    mat = seasonal_matrix(n=n, t=104, heated=heated, seed=4)
+    static = pd.DataFrame({"heating": np.where(heated, "electric", "gas").astype(object)})
+    periods = pd.date_range("2019-01-07", periods=104, freq="W-MON")
+    rep = TwoStageSeries(generator="gru", hidden=(16,), training={"max_epochs": 25, "batch_size": 32}, seed=0)
+    rep.fit(mat, static, {"heating": "categorical"}, periods)
+    window = rep.to_columns(mat)
+    assert list(window.columns) == rep.columns == ["kwh_first", "kwh_last", "kwh_gap_share"]
+    gen = rep.from_columns(pd.concat([static, window], axis=1), np.random.default_rng(0))
+    assert np.array_equal(np.argmax(~np.isnan(gen), 1), np.argmax(~np.isnan(mat), 1))
+    winter, summer = np.isin(periods.month, (12, 1, 2)), np.isin(periods.month, (6, 7, 8))
+    with np.errstate(invalid="ignore"):
+        ratio = np.nanmean(gen[:, winter], 1) / np.nanmean(gen[:, summer], 1)
+    assert np.nanmedian(ratio[heated]) > 1.5 * np.nanmedian(ratio[~heated])
+    with pytest.raises(ParamsError, match="generator"):
+        TwoStageSeries(generator="lstm")

@@ -38,7 +38,7 @@ class FlatSeries:
     prefix = "kwh_"
 
     def fit(self, matrix: np.ndarray, static: pd.DataFrame | None = None,
-            kinds: dict[str, str] | None = None) -> FlatSeries:
+            kinds: dict[str, str] | None = None, periods: pd.DatetimeIndex | None = None) -> FlatSeries:
         self.n_periods_ = matrix.shape[1]
         return self
 
@@ -53,6 +53,35 @@ class FlatSeries:
         mat = table[self.columns].to_numpy(dtype=float)
         # kWh is a meter reading: a generator's small negative excursions mean "nearly nothing".
         return np.where(np.isnan(mat), np.nan, np.clip(mat, 0.0, None))
+
+
+def read_window(mat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row: first and last period with a reading, and the share of gaps between them
+    (all NaN for a row without any reading)."""
+    obs = ~np.isnan(mat)
+    t = np.arange(mat.shape[1])
+    any_obs = obs.any(axis=1)
+    first = np.where(any_obs, np.argmax(obs, axis=1), np.nan)
+    last = np.where(any_obs, mat.shape[1] - 1 - np.argmax(obs[:, ::-1], axis=1), np.nan)
+    inside = (t[None, :] >= np.nan_to_num(first)[:, None]) & (t[None, :] <= np.nan_to_num(last)[:, None])
+    gaps = np.where(any_obs, (inside & ~obs).sum(axis=1) / np.maximum(inside.sum(axis=1), 1), np.nan)
+    return first, last, gaps
+
+
+def apply_window(kwh: np.ndarray, first: np.ndarray, last: np.ndarray, gaps: np.ndarray,
+                 rng: np.random.Generator) -> np.ndarray:
+    """Blank the periods outside each row's generated window, and random gaps inside it."""
+    n, t = kwh.shape
+    # A generated window may come out reversed or out of range: order and clip it.
+    has = ~(np.isnan(first) | np.isnan(last))
+    lo = np.clip(np.round(np.nan_to_num(np.fmin(first, last))), 0, t - 1)
+    hi = np.clip(np.round(np.nan_to_num(np.fmax(first, last))), 0, t - 1)
+    tt = np.arange(t)[None, :]
+    keep = has[:, None] & (tt >= lo[:, None]) & (tt <= hi[:, None])
+    gap = rng.random((n, t)) < np.clip(np.nan_to_num(gaps), 0.0, 1.0)[:, None]
+    # The window's end points are readings by definition.
+    gap &= (tt != lo[:, None]) & (tt != hi[:, None])
+    return np.where(keep & ~gap, kwh, np.nan)
 
 
 class CompressedSeries:
@@ -80,7 +109,7 @@ class CompressedSeries:
                 f"{self.prefix}noise", f"{self.prefix}first", f"{self.prefix}last", f"{self.prefix}gap_share"]
 
     def fit(self, matrix: np.ndarray, static: pd.DataFrame | None = None,
-            kinds: dict[str, str] | None = None) -> CompressedSeries:
+            kinds: dict[str, str] | None = None, periods: pd.DatetimeIndex | None = None) -> CompressedSeries:
         mat = np.asarray(matrix, dtype=float)
         self.n_periods_ = mat.shape[1]
         resid, _ = self._centre(mat)
@@ -127,14 +156,8 @@ class CompressedSeries:
         scores = filled @ self.basis_.T
         recon = scores @ self.basis_
         noise = self._noise_scale(np.where(obs, filled - recon, np.nan))
-        t = np.arange(self.n_periods_)
-        any_obs = obs.any(axis=1)
-        first = np.where(any_obs, np.argmax(obs, axis=1), np.nan)
-        last = np.where(any_obs, self.n_periods_ - 1 - np.argmax(obs[:, ::-1], axis=1), np.nan)
-        inside = (t[None, :] >= np.nan_to_num(first)[:, None]) & (t[None, :] <= np.nan_to_num(last)[:, None])
-        span = inside.sum(axis=1)
-        gaps = np.where(any_obs, (inside & ~obs).sum(axis=1) / np.maximum(span, 1), np.nan)
-        scores = np.where(any_obs[:, None], scores, np.nan)
+        first, last, gaps = read_window(mat)
+        scores = np.where(np.isnan(first)[:, None], np.nan, scores)
         cols = [level[:, None], scores, noise[:, None], first[:, None], last[:, None], gaps[:, None]]
         return pd.DataFrame(np.hstack(cols), columns=self.columns)
 
@@ -150,16 +173,7 @@ class CompressedSeries:
         y = level[:, None] + self.profile_[None, :] + np.nan_to_num(scores) @ self.basis_
         y = y + noise[:, None] * self._ar1_noise(n, t, rng)
         kwh = np.clip(np.expm1(y), 0.0, None)
-        # A generated window may come out reversed or out of range: order and clip it.
-        has = ~(np.isnan(level) | np.isnan(first) | np.isnan(last))
-        lo = np.clip(np.round(np.nan_to_num(np.fmin(first, last))), 0, t - 1)
-        hi = np.clip(np.round(np.nan_to_num(np.fmax(first, last))), 0, t - 1)
-        tt = np.arange(t)[None, :]
-        keep = has[:, None] & (tt >= lo[:, None]) & (tt <= hi[:, None])
-        gap = rng.random((n, t)) < np.clip(np.nan_to_num(gaps), 0.0, 1.0)[:, None]
-        # The window's end points are readings by definition.
-        gap &= (tt != lo[:, None]) & (tt != hi[:, None])
-        return np.where(keep & ~gap, kwh, np.nan)
+        return apply_window(kwh, np.where(np.isnan(level), np.nan, first), last, gaps, rng)
 
 
     def _ar1_noise(self, n: int, t: int, rng: np.random.Generator) -> np.ndarray:
@@ -178,28 +192,41 @@ class CompressedSeries:
 class TwoStageSeries:
     """The tabular model generates the static attributes; a conditional generator draws the series.
 
-    The conditional generator is a Gaussian-copula regression: the compressed coordinates of
+    ``generator: mlp`` (default) is a Gaussian-copula regression: the compressed coordinates of
     each series (see :class:`CompressedSeries`) are mapped to normal scores, an MLP predicts
     them from the encoded static attributes (with early stopping), and the residuals'
-    covariance supplies the noise. Static attributes reach the series only through this model,
-    which is the point of the comparison with ``flat`` and ``compressed``.
+    covariance supplies the noise. The tabular model sees no series column.
+
+    ``generator: gru`` is the sequence-aware baseline (:mod:`acacia.models.sequence`): a GRU
+    draws the series period by period from the static attributes; the tabular model generates
+    the read window (first and last period, share of gaps) with the attributes, since it is
+    tied to them (contract start and end dates).
     """
 
-    def __init__(self, n_components: int = 8, hidden: tuple[int, ...] = (128, 128), seed: int = 0) -> None:
+    WINDOW = ("kwh_first", "kwh_last", "kwh_gap_share")
+
+    def __init__(self, n_components: int = 8, hidden: tuple[int, ...] = (128, 128), seed: int = 0,
+                 generator: str = "mlp", training: dict | None = None) -> None:
+        if generator not in ("mlp", "gru"):
+            raise ParamsError(f"series_representation.generator: '{generator}', expected 'mlp' or 'gru'")
         self.compressed = CompressedSeries(n_components)
         self.hidden = tuple(hidden)
         self.seed = seed
+        self.generator = generator
+        self.training = training
 
     @property
     def columns(self) -> list[str]:
-        return []
+        return list(self.WINDOW) if self.generator == "gru" else []
 
     def fit(self, matrix: np.ndarray, static: pd.DataFrame | None = None,
-            kinds: dict[str, str] | None = None) -> TwoStageSeries:
-        from sklearn.neural_network import MLPRegressor
-
+            kinds: dict[str, str] | None = None, periods: pd.DatetimeIndex | None = None) -> TwoStageSeries:
         if static is None or kinds is None:
             raise ValueError("two_stage series representation needs the static attributes to fit")
+        if self.generator == "gru":
+            return self._fit_gru(matrix, static, kinds, periods)
+        from sklearn.neural_network import MLPRegressor
+
         self.compressed.fit(matrix)
         coords = self.compressed.to_columns(matrix)
         self.features_ = StaticFeatures().fit(static, kinds)
@@ -221,13 +248,33 @@ class TwoStageSeries:
         self.noise_chol_ = np.linalg.cholesky(np.atleast_2d(cov) + 1e-6 * np.eye(z.shape[1]))
         return self
 
+    def _fit_gru(self, matrix: np.ndarray, static: pd.DataFrame, kinds: dict[str, str],
+                 periods: pd.DatetimeIndex | None) -> TwoStageSeries:
+        from acacia.models.sequence import SequenceGenerator
+
+        if periods is None:
+            periods = pd.date_range("2000-01-03", periods=matrix.shape[1], freq="W-MON")
+        window = self.to_columns(matrix)
+        conditioning = pd.concat([static.reset_index(drop=True), window], axis=1)
+        self.features_ = StaticFeatures().fit(conditioning, {**kinds, **dict.fromkeys(self.WINDOW, "numerical")})
+        self.sequence_ = SequenceGenerator(hidden=self.hidden[0], training=self.training, seed=self.seed)
+        self.sequence_.fit(self.features_.transform(conditioning), matrix, periods)
+        self.noise_chol_ = None  # fitted marker shared with the mlp generator
+        return self
+
     def to_columns(self, matrix: np.ndarray) -> pd.DataFrame:
+        if self.generator == "gru":
+            return pd.DataFrame(np.column_stack(read_window(np.asarray(matrix, dtype=float))), columns=list(self.WINDOW))
         return pd.DataFrame(index=range(len(matrix)))
 
     def from_columns(self, table: pd.DataFrame, rng: np.random.Generator | None = None) -> np.ndarray:
         _check(self, "noise_chol_")
         rng = rng if rng is not None else np.random.default_rng(0)
         n = len(table)
+        if self.generator == "gru":
+            kwh = self.sequence_.sample(self.features_.transform(table), rng)
+            w = table[list(self.WINDOW)].to_numpy(dtype=float)
+            return apply_window(kwh, w[:, 0], w[:, 1], w[:, 2], rng)
         d = self.noise_chol_.shape[0]
         mean = self.regressor_.predict(self.features_.transform(table)) if self.regressor_ is not None and n else np.zeros((n, d))
         z = np.asarray(mean).reshape(n, d) + rng.standard_normal((n, d)) @ self.noise_chol_.T

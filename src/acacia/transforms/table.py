@@ -28,7 +28,8 @@ class TableCodec:
         self.static_: list[str] = [c.name for c in portfolio.schema.feature_columns]
         self.series_ = make_series_representation(self.series_representation)
         static = self._static_table(portfolio)
-        self.series_.fit(portfolio.series_matrix(), static, {c: self.schema_[c].kind for c in self.static_})
+        periods = portfolio.schema.series.periods if portfolio.schema.series is not None else None
+        self.series_.fit(portfolio.series_matrix(), static, {c: self.schema_[c].kind for c in self.static_}, periods)
         return self
 
     def _check(self) -> None:
