@@ -1,0 +1,107 @@
+"""Sampling speed of the trained diffusion models against sampler settings, and what it costs.
+
+Run by hand after `dvc repro` (it loads `models/<model>/`, never trains), from the repository root:
+
+    .venv/bin/python benchmarks/diffusion_sampling.py --models tabdiff --n 2000
+    .venv/bin/python benchmarks/diffusion_sampling.py --models tabdiff --n 100000 --configs fast
+
+For each sampler configuration (steps, Heun's correction), draws ``n`` customers with their
+weekly series and records the wall time, customers per second, the time 100,000 customers would
+take at that rate, and the static + series-summary fidelity of the draw against the train split
+(Shape and Trend means of :mod:`acacia.evaluation.fidelity`, on the analysis table that
+`evaluate` uses, equal sizes). One JSON per (model, config, n) in reports/diffusion_sampling/;
+reports/diffusion_sampling.md is rendered from all of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT_DIR = ROOT / "reports" / "diffusion_sampling"
+REPORT = ROOT / "reports" / "diffusion_sampling.md"
+# name: (sampling steps, Heun's second-order correction)
+CONFIGS = {"paper": (50, True), "steps20": (20, True), "steps20_euler": (20, False),
+           "fast": (10, False)}
+
+
+def run(model_name: str, config: str, n: int, seed: int) -> dict:
+    from acacia.data.portfolio import Portfolio
+    from acacia.evaluation.features import analysis_table
+    from acacia.evaluation.fidelity import column_pair_trends, column_shapes
+    from acacia.models import Synthesizer
+
+    model = Synthesizer.load(ROOT / "models" / model_name)
+    steps, heun = CONFIGS[config]
+    model.sampler.num_timesteps, model.sampler.second_order = steps, heun
+    t = time.perf_counter()
+    syn = model.sample(n, seed=seed)
+    seconds = time.perf_counter() - t
+    train = Portfolio.load(ROOT / "data" / "processed" / "train")
+    rng = np.random.default_rng(seed)
+    m = min(len(train), n)
+    tr, kinds = analysis_table(train)
+    sy, _ = analysis_table(syn)
+    tr = tr.iloc[rng.permutation(len(tr))[:m]].reset_index(drop=True)
+    sy = sy.iloc[rng.permutation(len(sy))[:m]].reset_index(drop=True)
+    shapes, trends = column_shapes(tr, sy, kinds), column_pair_trends(tr, sy, kinds)
+    return {
+        "model": model_name, "config": config, "steps": steps, "heun": heun, "n": n,
+        "seconds": round(seconds, 1), "customers_per_second": round(n / seconds, 1),
+        "minutes_per_100k": round(100_000 / (n / seconds) / 60, 1),
+        "shape_mean": round(float(np.mean(list(shapes.values()))), 4),
+        "trend_mean": round(float(np.mean(list(trends.values()))), 4),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "cpu_count": os.cpu_count(),
+    }
+
+
+def render() -> None:
+    rows = [json.loads(p.read_text()) for p in sorted(OUT_DIR.glob("*.json"))]
+    rows.sort(key=lambda r: (r["model"], r["n"], -r["steps"], not r["heun"]))
+    lines = [
+        "# Diffusion sampling: speed against sampler settings",
+        "",
+        "`benchmarks/diffusion_sampling.py`, on the models trained by the default `dvc repro`",
+        "(2 CPU cores, torch CPU build). Shape / Trend: means over the analysis table (static",
+        "columns + series summaries) against the train split at equal size, as `evaluate` computes",
+        "them. `paper` is TabDiff's sampler (50 steps, Heun's correction: 99 network calls per",
+        "row); the others trade steps for speed.",
+        "",
+        "| model | config | steps | Heun | customers | seconds | customers/s | min per 100k | Shape | Trend | peak RSS (MiB) |",
+        "| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        lines.append(f"| {r['model']} | {r['config']} | {r['steps']} | {'yes' if r['heun'] else 'no'} | "
+                     f"{r['n']:,} | {r['seconds']} | {r['customers_per_second']} | {r['minutes_per_100k']} | "
+                     f"{r['shape_mean']:.4f} | {r['trend_mean']:.4f} | {r['peak_rss_mib']} |")
+    REPORT.write_text("\n".join(lines) + "\n")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--models", nargs="+", default=["tabdiff"])
+    ap.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
+    ap.add_argument("--n", type=int, default=2000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--render-only", action="store_true")
+    args = ap.parse_args()
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    if not args.render_only:
+        for name in args.models:
+            for config in args.configs:
+                result = run(name, config, args.n, args.seed)
+                print(result, flush=True)
+                (OUT_DIR / f"{name}_{config}_{args.n}.json").write_text(json.dumps(result, indent=1) + "\n")
+    render()
+
+
+if __name__ == "__main__":
+    main()
