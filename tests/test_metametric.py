@@ -57,3 +57,15 @@ def test_weights_change_the_balance_and_are_validated():
         check_weights({"privacy": -1})
     with pytest.raises(ParamsError, match="positive weight"):
         check_weights({p: 0 for p in ("fidelity", "series", "utility", "privacy")})
+
+
+def test_anonymeter_risks_rescale_between_the_holdout_and_a_risk_of_one():
+    risks = ("privacy.singling_out_risk", "privacy.linkability_risk", "privacy.inference_risk")
+    t = pd.DataFrame([{"model": "holdout", **dict(zip(risks, (0.02, 0.0, 0.05), strict=True)),
+                       "privacy.inference_risk_max": 0.3},
+                      {"model": "m", **dict(zip(risks, (0.51, 1.0, 0.01), strict=True)),
+                       "privacy.inference_risk_max": 0.9}])
+    s = rescale(t).iloc[1]
+    assert s["score.privacy.singling_out_risk"] == pytest.approx((1 - 0.51) / (1 - 0.02))
+    assert s["score.privacy.linkability_risk"] == 0.0 and s["score.privacy.inference_risk"] == 1.0
+    assert "score.privacy.inference_risk_max" not in s  # reported, not scored

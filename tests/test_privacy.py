@@ -32,9 +32,10 @@ def scored():
     p = make_tiny_portfolio(n=1500, seed=7)
     s = split_portfolio(p, {"train": 0.4, "holdout": 0.4, "test": 0.2}, seed=0)
     copula = make_model("gaussian_copula", {"seed": 0}).fit(s["train"]).sample(len(s["train"]), seed=1)
+    independent = make_model("independent", {"seed": 0}).fit(s["train"]).sample(len(s["train"]), seed=1)
     rows = []
     for name, syn, is_holdout in (("holdout", s["holdout"], True), ("gaussian_copula", copula, False),
-                                  ("leaky", _leaky_copy(s["train"]), False)):
+                                  ("independent", independent, False), ("leaky", _leaky_copy(s["train"]), False)):
         m, _ = evaluate(s["train"], s["holdout"], s["test"], syn, CFG, synthetic_is_holdout=is_holdout)
         rows.append({"model": name, **m})
     return pd.DataFrame(rows).set_index("model")
@@ -48,6 +49,22 @@ def test_every_attack_flags_the_leaky_generator(scored):
     assert leaky["privacy.nndr_p5_syn_train"] < 0.05 < fair["privacy.nndr_p5_syn_train"]
     assert leaky["privacy.mia_distance_auc"] > 0.95 and abs(fair["privacy.mia_distance_auc"] - 0.5) < 0.15
     assert leaky["privacy.mia_density_auc"] > 0.8 and abs(fair["privacy.mia_density_auc"] - 0.5) < 0.15
+
+
+def test_anonymeter_risks_flag_the_leaky_generator_only(scored):
+    """The lower end of each risk's 95 % interval is high for the copy; fresh generators and real
+    unseen customers stay near 0 (these attacks have no threshold: 0 is the control's level)."""
+    leaky = scored.loc["leaky"]
+    for attack in ("singling_out", "singling_out_univariate", "linkability", "inference"):
+        assert leaky[f"privacy.{attack}_ci_low"] > 0.8, attack
+    for model in ("gaussian_copula", "independent", "holdout"):
+        for attack in ("singling_out", "linkability", "inference"):
+            risk, low = scored.loc[model, f"privacy.{attack}_risk"], scored.loc[model, f"privacy.{attack}_ci_low"]
+            assert risk < 0.1 and low < 0.05, (model, attack)
+    # Drawing each column from its training values repeats values a single customer has (a rare
+    # surface, a contract date): one-condition predicates single these customers out.
+    independent, copula = scored.loc["independent"], scored.loc["gaussian_copula"]
+    assert independent["privacy.singling_out_univariate_ci_low"] > 0.05 > copula["privacy.singling_out_univariate_risk"]
 
 
 def test_the_meta_metric_zeroes_the_leaky_generator(scored):

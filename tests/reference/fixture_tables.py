@@ -47,3 +47,22 @@ def make_table(n: int, seed: int, shift: float = 0.0, with_nulls: bool = False) 
 
 def pair(with_nulls: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     return make_table(400, seed=0, with_nulls=with_nulls), make_table(300, seed=1, shift=0.05, with_nulls=with_nulls)
+
+
+def leaky_triple(n: int = 400, n_control: int = 400, leak: float = 0.5,
+                 seed: int = 10) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Original, synthetic and control tables for the privacy attacks, without nulls.
+
+    Original and control are two samples of the same population; the synthetic table has ``n``
+    rows, a share ``leak`` of them copies of original rows (the planted leak), the rest fresh
+    draws from the population, so every attack's risk sits far from 0 (``leak=0``: near 0).
+    """
+    rng = np.random.default_rng(seed)
+    ori = make_table(n, seed=seed + 1)
+    # A smaller control set is the head of the full-size one: the sizes differ, not the people.
+    control = make_table(max(n, n_control), seed=seed + 2).head(n_control)
+    n_copies = int(round(leak * n))
+    copies = ori.iloc[np.sort(rng.choice(n, n_copies, replace=False))]
+    fresh = make_table(n - n_copies, seed=seed + 3)
+    syn = pd.concat([copies, fresh], ignore_index=True)
+    return ori, syn.iloc[rng.permutation(n)].reset_index(drop=True), control

@@ -9,7 +9,8 @@ Protocol (../shared/DESIGN.md §4):
 - privacy compares train with the holdout split, the real customers no generator saw. When the
   portfolio being scored *is* the holdout (``synthetic_is_holdout``, the reference row of the
   benchmark) the test split plays the unseen side instead, since holdout-vs-holdout distances
-  are all zero;
+  are all zero. The same unseen side is Anonymeter's control set (singling out, linkability,
+  inference: :mod:`acacia.evaluation.anonymeter`), its main attacks aimed at the whole train split;
 - utility trains on synthetic vs on the size-matched train rows and tests on the test split.
 
 The metrics dict is flat, plain Python floats, JSON-ready; an undefined metric (no series, a
@@ -29,6 +30,7 @@ from threadpoolctl import threadpool_limits
 
 from acacia.data.portfolio import Portfolio
 from acacia.errors import ParamsError
+from acacia.evaluation.anonymeter import anonymeter_config, anonymeter_metrics
 from acacia.evaluation.detection import DETECTORS, detection_score
 from acacia.evaluation.features import analysis_table
 from acacia.evaluation.fidelity import column_pair_trends, column_shapes, missingness_similarity
@@ -48,6 +50,8 @@ DEFAULTS: dict[str, Any] = {
     # Series metrics: group_by = the column whose groups conditional series fidelity compares
     # (heating type), zone_column = the column matching the temperature table's climate_zone.
     "series": {},
+    # Anonymeter attacks: n_attacks, n_cols, n_neighbors, max_attempts, confidence, tolerance.
+    "anonymeter": {},
 }
 SERIES_DEFAULTS: dict[str, Any] = {"group_by": None, "zone_column": None, "lags": None}
 PROFILE_COLUMNS = ["period_start", "real_mean", "syn_mean", "real_p10", "real_p90", "syn_p10", "syn_p90"]
@@ -70,6 +74,7 @@ def _config(cfg: dict[str, Any] | None) -> dict[str, Any]:
             f"evaluate.series: unknown key(s) {sorted(unknown)}, expected some of {sorted(SERIES_DEFAULTS)}"
         )
     out["series"] = {**SERIES_DEFAULTS, **series}
+    out["anonymeter"] = anonymeter_config(out["anonymeter"])
     bad = [d for d in out["detectors"] if d not in DETECTORS]
     if bad:
         raise ParamsError(f"evaluate.detectors: unknown {bad}, expected some of {list(DETECTORS)}")
@@ -128,7 +133,8 @@ def evaluate(
     synthetic_is_holdout: bool = False,
     temperature: pd.DataFrame | None = None,
 ) -> tuple[dict[str, float | None], dict[str, pd.DataFrame]]:
-    """Flat metrics (floats or None) and plot tables ``shapes``, ``dcr``, ``profile``, and for
+    """Flat metrics (floats or None) and plot tables ``shapes``, ``dcr``, ``profile``,
+    ``anonymeter`` (one row per attack and inference secret), and for
     portfolios with series ``bands`` and ``conditional`` (see :mod:`acacia.evaluation.series`).
 
     ``temperature`` (date, climate_zone, temperature_c), when given, enables the
@@ -137,7 +143,8 @@ def evaluate(
     ``cfg`` keys (see :data:`DEFAULTS`): ``seed``, ``max_rows`` (cap per side for detection and
     DCR; null = no cap), ``detection_folds``, ``detectors``, ``lightgbm`` (overrides of
     n_estimators / num_leaves / learning_rate...), ``targets`` (null = the schema's targets),
-    ``trend_binning`` (``uniform`` as sdmetrics, or ``quantile``).
+    ``trend_binning`` (``uniform`` as sdmetrics, or ``quantile``), ``anonymeter`` (see
+    :data:`acacia.evaluation.anonymeter.DEFAULTS`).
     """
     c = _config(cfg)
     # The matrices here are small: one BLAS/OpenMP thread avoids spin-waiting against other busy
@@ -225,6 +232,8 @@ def _evaluate(
     # The attacker's candidates and reference come from real customers no generator saw.
     mia = membership_inference(tr, unseen, sy_eq, kinds, seed=seed, max_rows=max_rows)
     m.update({f"privacy.{k}": v for k, v in mia.items()})
+    risks, risk_table = anonymeter_metrics(tr, sy_eq, unseen, kinds, c["anonymeter"], seed=seed)
+    m.update({f"privacy.{k}": v for k, v in risks.items()})
 
     # ---- utility
     targets = c["targets"] if c["targets"] is not None else train.schema.targets
@@ -253,6 +262,7 @@ def _evaluate(
             }
         ),
         "dcr": dcr,
+        "anonymeter": risk_table.round(6),
         "profile": profile.round(4),
         **{k: v.round({c: 4 for c in v.select_dtypes("number").columns}) for k, v in series_plots.items()},
     }

@@ -25,7 +25,7 @@ from acacia.paths import (
     write_json,
 )
 
-PLOT_TABLES = ("shapes", "profile", "dcr", "bands", "conditional")
+PLOT_TABLES = ("shapes", "profile", "dcr", "anonymeter", "bands", "conditional")
 
 
 def run(params_path: str, model: str) -> None:
