@@ -13,6 +13,7 @@ from acacia.frugality import track
 from acacia.models import make_model
 from acacia.params import get, load_params
 from acacia.paths import CHECKPOINTS, MODELS, PROCESSED, TRAIN_METRICS, staged_dir, write_json
+from acacia.training.loop import is_main_process
 
 CURVE_COLUMNS = ["epoch", "train_loss", "val_loss"]
 
@@ -27,8 +28,13 @@ def run(params_path: str, model: str) -> None:
     # A killed `dvc repro` resumes from here; the folder is not a DVC output.
     synth.checkpoint_dir = CHECKPOINTS / model
     data = Portfolio.load(PROCESSED / synth.fit_split)
-    with track("train", enabled=get(params, "frugality.track", bool, default=True)) as cost:
+    # Under torchrun, rank 0 measures (its own process: codecarbon tracks by process) and writes;
+    # the other ranks only train.
+    main = is_main_process()
+    with track("train", enabled=main and get(params, "frugality.track", bool, default=True)) as cost:
         synth.fit(data)
+    if not main:
+        return
     with staged_dir(MODELS / model) as tmp:
         synth.save(tmp)
     shutil.rmtree(synth.checkpoint_dir, ignore_errors=True)

@@ -11,6 +11,13 @@ with them. ``loss_fn`` then only serves as the validation criterion early stoppi
 Resuming reaches the same final state as an uninterrupted run because every source of
 randomness is re-seeded from (seed, epoch) at the start of each epoch, instead of carrying
 generator state across epochs.
+
+Multi-process training (``distributed: true``, launched with ``torchrun``) uses PyTorch's own
+engine: DistributedDataParallel over gloo (CPU) or NCCL (CUDA). Every process draws the same
+epoch permutation (same seed) and takes its share of each mini-batch, so ``batch_size`` stays the
+global batch and the averaged gradient is the one a single process would compute on that batch;
+validation, early stopping and checkpoints (written by rank 0) follow the same decisions on all
+ranks.
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ class TrainConfig:
     device: str = "auto"
     progress: bool = True
     seed: int = 0
+    distributed: bool = False
 
     @classmethod
     def from_params(cls, d: dict[str, Any] | None, key: str = "training") -> TrainConfig:
@@ -114,12 +122,20 @@ def fit(
     randomness from torch's global generator, which is re-seeded every epoch, for resumes to be
     exact.
     """
-    device = resolve_device(cfg.device)
+    rank, world, device = _setup(cfg)
+    if world > 1 and step is not None:
+        raise ParamsError("training.distributed: models with their own update step (e.g. a GAN's two "
+                          "players) train in one process only; set distributed: false")
     module.to(device)
     split = torch.randperm(len(data), generator=torch.Generator().manual_seed(cfg.seed))
     n_val = max(1, int(round(cfg.val_fraction * len(data)))) if len(data) > 1 else 0
     val, train = data[split[:n_val]].to(device), data[split[n_val:]].to(device)
     optims = (optimizers or default_optimizers)(module, cfg)
+    # DDP synchronises gradients only through its wrapper's forward: the objective is wrapped so
+    # that forward *is* the loss.
+    objective = _Objective(module, loss_fn)
+    if world > 1:
+        objective = nn.parallel.DistributedDataParallel(objective)
 
     result = TrainResult(max_epochs=cfg.max_epochs)
     best_state = copy.deepcopy(module.state_dict())
@@ -142,7 +158,7 @@ def fit(
         start_epoch = result.stopped_epoch + 1
 
     # disable=None: tqdm shows the bar on a terminal only, keeping dvc logs and CI output clean.
-    bar = tqdm(range(start_epoch, cfg.max_epochs + 1), disable=None if cfg.progress else True, desc="train",
+    bar = tqdm(range(start_epoch, cfg.max_epochs + 1), disable=None if cfg.progress and rank == 0 else True, desc="train",
                initial=start_epoch - 1, total=cfg.max_epochs, leave=False)
     for epoch in bar:
         torch.manual_seed(cfg.seed * 100_003 + epoch)
@@ -150,11 +166,14 @@ def fit(
         order = torch.randperm(len(train), device=device)
         total, count = 0.0, 0
         for i in range(0, len(train), cfg.batch_size):
-            batch = train[order[i : i + cfg.batch_size]]
+            rows = order[i : i + cfg.batch_size]
+            if len(rows) < world:
+                continue  # every rank must take part in each step: all skip the same tail
+            batch = train[rows[rank::world]]
             if step is not None:
                 batch_loss = float(step(module, batch, optims))
             else:
-                loss = loss_fn(module, batch)
+                loss = objective(batch)
                 for optim in optims:
                     optim.zero_grad(set_to_none=True)
                 loss.backward()
@@ -164,6 +183,12 @@ def fit(
             total += batch_loss * len(batch)
             count += len(batch)
         val_loss = _evaluate(module, loss_fn, val if n_val else train, cfg)
+        if world > 1:
+            # Same weights on every rank give the same validation loss; averaging it anyway keeps
+            # the stopping decision identical even if float kernels differ between devices.
+            sums = torch.tensor([total, float(count), val_loss], dtype=torch.float64)
+            torch.distributed.all_reduce(sums)
+            total, count, val_loss = float(sums[0]), int(sums[1]), float(sums[2]) / world
         row = {"epoch": epoch, "train_loss": total / max(count, 1), "val_loss": val_loss}
         result.history.append(row)
         result.stopped_epoch = epoch
@@ -174,7 +199,7 @@ def fit(
             bad_epochs += 1
         bar.set_postfix(loss=f"{row['train_loss']:.4f}", val=f"{val_loss:.4f}", best=result.best_epoch)
         stop = bad_epochs >= cfg.patience
-        if ckpt is not None and (epoch % cfg.checkpoint_every == 0 or stop or epoch == cfg.max_epochs):
+        if ckpt is not None and rank == 0 and (epoch % cfg.checkpoint_every == 0 or stop or epoch == cfg.max_epochs):
             _save_checkpoint(ckpt, module, optims, best_state, bad_epochs, result, cfg, _data_key(data))
         if on_epoch_end is not None:
             on_epoch_end(epoch, row)
@@ -183,6 +208,38 @@ def fit(
     bar.close()
     module.load_state_dict(best_state)
     return result
+
+
+class _Objective(nn.Module):
+    """``forward(batch)`` is the training loss, so DistributedDataParallel can wrap it."""
+
+    def __init__(self, module: nn.Module, loss_fn: LossFn) -> None:
+        super().__init__()
+        self.module, self.loss_fn = module, loss_fn
+
+    def forward(self, batch: torch.Tensor) -> torch.Tensor:
+        return self.loss_fn(self.module, batch)
+
+
+def is_main_process() -> bool:
+    """False on the ranks > 0 of a torchrun launch: only rank 0 writes a stage's outputs."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def _setup(cfg: TrainConfig) -> tuple[int, int, torch.device]:
+    """(rank, world size, device); joins the process group torchrun describes when distributed."""
+    if not cfg.distributed:
+        return 0, 1, resolve_device(cfg.device)
+    if "WORLD_SIZE" not in os.environ or not torch.distributed.is_available():
+        raise ParamsError("training.distributed: true needs a launch by torchrun (WORLD_SIZE is not set), "
+                          "e.g. torchrun --standalone --nproc_per_node 2 -m acacia.cli train <model>")
+    device = resolve_device(cfg.device)
+    if device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+    if not torch.distributed.is_initialized():
+        torch.distributed.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return torch.distributed.get_rank(), torch.distributed.get_world_size(), device
 
 
 @torch.no_grad()
