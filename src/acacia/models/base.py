@@ -77,6 +77,9 @@ class Synthesizer(ABC):
     fit_split: ClassVar[str] = "train"
     #: where a neural model checkpoints during fit (set by the train stage; None = no checkpoints).
     checkpoint_dir: Path | None = None
+    #: whether independent ``sample`` calls may be concatenated (chunked sampling at scale); a
+    #: model that returns distinct real rows must see the whole request at once.
+    chunkable: ClassVar[bool] = True
 
     def __init__(self, seed: int = 0, series_representation: str | dict = "flat") -> None:
         self.seed = seed

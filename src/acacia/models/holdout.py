@@ -17,6 +17,7 @@ from acacia.models.base import Synthesizer, register
 @register("holdout")
 class HoldoutReference(Synthesizer):
     fit_split = "holdout"
+    chunkable = False  # two chunks would repeat customers, which reads as memorisation
 
     def _fit_table(self, table: pd.DataFrame, kinds: dict[str, str], rng: np.random.Generator) -> None:
         self.table_ = table.reset_index(drop=True)
