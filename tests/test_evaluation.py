@@ -301,7 +301,8 @@ def test_evaluate_returns_flat_json_ready_metrics(real, fresh):
         assert isinstance(metrics[key], float), key
     assert metrics["n_real"] == metrics["n_synthetic"] == 200.0  # compared at the same size
     assert metrics["fidelity.shape_mean"] > 0.85 and metrics["detection.logistic"] > 0.7
-    assert set(plots) == {"shapes", "dcr", "profile", "anonymeter", "bands", "conditional"}
+    assert set(plots) == {"shapes", "dcr", "profile", "anonymeter", "bands", "conditional", "marginals", "pairs",
+                          "projection", "timings"}
     assert list(plots["shapes"].columns) == ["column", "kind", "score"]
     assert len(plots["profile"]) == real.schema.series.n_periods
     assert {"period_start", "real_mean", "syn_p90"} <= set(plots["profile"].columns)

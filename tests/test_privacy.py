@@ -74,3 +74,15 @@ def test_the_meta_metric_zeroes_the_leaky_generator(scored):
     assert t.loc["leaky", "overall"] < t.loc["gaussian_copula", "overall"]
     assert t.loc["gaussian_copula", "pillar.privacy"] > 0.7
     assert np.isfinite(t["overall"]).all()
+
+
+def test_the_privacy_verdict_flags_the_leaky_generator_by_every_attack(scored):
+    from acacia.evaluation.verdict import privacy_flags, privacy_verdicts
+
+    flags = privacy_flags(scored.reset_index()).set_index("model")
+    assert flags.loc["leaky"].tolist() == [True] * flags.shape[1]  # every attack ran and flags it
+    for model in ("holdout", "gaussian_copula"):
+        assert not any(v is True for v in flags.loc[model]), (model, flags.loc[model].to_dict())
+    verdicts = privacy_verdicts(scored.reset_index()).set_index("model")["privacy.verdict"]
+    assert verdicts["leaky"].startswith(f"LEAK: flagged by {flags.shape[1]}/{flags.shape[1]}")
+    assert verdicts["gaussian_copula"].startswith("no leak detected")

@@ -34,6 +34,7 @@ from acacia.evaluation.anonymeter import anonymeter_config, anonymeter_metrics
 from acacia.evaluation.detection import DETECTORS, detection_score
 from acacia.evaluation.features import analysis_table
 from acacia.evaluation.fidelity import column_pair_trends, column_shapes, missingness_similarity
+from acacia.evaluation.plot_data import marginal_table, pair_table, projection_table
 from acacia.evaluation.privacy import dcr_metrics, membership_inference
 from acacia.evaluation.quality import quality_scores
 from acacia.evaluation.series import series_metrics
@@ -134,6 +135,8 @@ def evaluate(
     temperature: pd.DataFrame | None = None,
 ) -> tuple[dict[str, float | None], dict[str, pd.DataFrame]]:
     """Flat metrics (floats or None) and plot tables ``shapes``, ``dcr``, ``profile``,
+    ``marginals``, ``pairs``, ``projection`` (:mod:`acacia.evaluation.plot_data`), ``timings``
+    (wall seconds per metric family),
     ``anonymeter`` (one row per attack and inference secret), and for
     portfolios with series ``bands`` and ``conditional`` (see :mod:`acacia.evaluation.series`).
 
@@ -163,6 +166,15 @@ def _evaluate(
     temperature: pd.DataFrame | None = None,
 ) -> tuple[dict[str, float | None], dict[str, pd.DataFrame]]:
     start = time.perf_counter()
+    seconds: dict[str, float] = {}
+    clock = [start]
+
+    def lap(family: str) -> None:
+        # Wall time per metric family (plot table ``timings``): where a larger portfolio's cost goes.
+        now = time.perf_counter()
+        seconds[family] = seconds.get(family, 0.0) + now - clock[0]
+        clock[0] = now
+
     seed, max_rows = int(c["seed"]), c["max_rows"]
     rng = np.random.default_rng(seed)
 
@@ -175,6 +187,7 @@ def _evaluate(
     sy, _ = analysis_table(synthetic, mats["syn"])
     i_tr, i_sy = _same_size_index(len(tr), len(sy), rng)
     tr_eq, sy_eq = tr.iloc[i_tr].reset_index(drop=True), sy.iloc[i_sy].reset_index(drop=True)
+    lap("analysis tables")
 
     m: dict[str, float] = {}
     # ---- fidelity
@@ -182,12 +195,14 @@ def _evaluate(
     trends = column_pair_trends(tr_eq, sy_eq, kinds, binning=c["trend_binning"])
     m["fidelity.shape_mean"] = _mean(shapes)
     m["fidelity.trend_mean"] = _mean(trends)
+    lap("shape, trend")
     # α-precision / β-recall in the standardised one-hot embedding, capped like detection (its
     # nearest-neighbour searches are O(n²)).
     quality = quality_scores(tr_eq, sy_eq, kinds, seed=seed, max_rows=max_rows)
     m["fidelity.alpha_precision"] = quality["alpha_precision"]
     m["fidelity.beta_recall"] = quality["beta_recall"]
     m["fidelity.missingness"] = missingness_similarity(tr_eq, sy_eq, list(kinds))
+    lap("alpha-precision, beta-recall, missingness")
 
     # ---- series (the summaries' shapes are in fidelity.*; these read the profile itself)
     if spec is not None:
@@ -217,6 +232,7 @@ def _evaluate(
     else:
         profile = pd.DataFrame({k: pd.Series(dtype=float) for k in PROFILE_COLUMNS})
         series_plots = {}
+    lap("series")
 
     # ---- detection
     for model in c["detectors"]:
@@ -224,16 +240,20 @@ def _evaluate(
                             seed=seed, max_rows=max_rows, lightgbm=c["lightgbm"])
         m[f"detection.{model}"] = d["score"]
         m[f"detection.{model}_auc"] = d["auc"]
+        lap(f"detection ({model})")
 
     # ---- privacy
     unseen = te if synthetic_is_holdout else ho
     priv, dcr = dcr_metrics(tr, unseen, sy_eq, kinds, seed=seed, max_rows=max_rows)
     m.update({f"privacy.{k}": v for k, v in priv.items()})
+    lap("DCR, NNDR, exact copies")
     # The attacker's candidates and reference come from real customers no generator saw.
     mia = membership_inference(tr, unseen, sy_eq, kinds, seed=seed, max_rows=max_rows)
     m.update({f"privacy.{k}": v for k, v in mia.items()})
+    lap("membership inference")
     risks, risk_table = anonymeter_metrics(tr, sy_eq, unseen, kinds, c["anonymeter"], seed=seed)
     m.update({f"privacy.{k}": v for k, v in risks.items()})
+    lap("Anonymeter")
 
     # ---- utility
     targets = c["targets"] if c["targets"] is not None else train.schema.targets
@@ -245,14 +265,8 @@ def _evaluate(
             )
         u = tstr(sy_eq, tr_eq, te, target, kinds, seed=seed, params=c["lightgbm"])
         m.update({f"utility.{target}.{k}": v for k, v in u.items() if k != "n_test"})
+    lap("utility (TSTR, TRTR, importances)")
 
-    m["n_real"] = float(len(tr_eq))
-    m["n_synthetic"] = float(len(sy_eq))
-    m["evaluate_seconds"] = round(time.perf_counter() - start, 3)
-
-    flat: dict[str, float | None] = {
-        k: (float(v) if v is not None and np.isfinite(v) else None) for k, v in m.items()
-    }
     plots = {
         "shapes": pd.DataFrame(
             {
@@ -262,8 +276,22 @@ def _evaluate(
             }
         ),
         "dcr": dcr,
+        "marginals": marginal_table(tr_eq, sy_eq, kinds).round(6),
+        "pairs": pair_table(trends).round(6),
+        # A scatter shows nothing more beyond a couple of thousand points per side.
+        "projection": projection_table(tr_eq, sy_eq, kinds, seed=seed,
+                                       max_rows=min(max_rows or 2000, 2000)),
         "anonymeter": risk_table.round(6),
         "profile": profile.round(4),
         **{k: v.round({c: 4 for c in v.select_dtypes("number").columns}) for k, v in series_plots.items()},
+    }
+    lap("plot tables")
+    plots["timings"] = pd.DataFrame({"family": list(seconds), "seconds": np.round(list(seconds.values()), 3)})
+
+    m["n_real"] = float(len(tr_eq))
+    m["n_synthetic"] = float(len(sy_eq))
+    m["evaluate_seconds"] = round(time.perf_counter() - start, 3)
+    flat: dict[str, float | None] = {
+        k: (float(v) if v is not None and np.isfinite(v) else None) for k, v in m.items()
     }
     return flat, plots

@@ -149,3 +149,79 @@ def pareto_figure(table: pd.DataFrame, path: Path) -> None:
     ax.set_ylabel("privacy pillar (1 = as private as unseen real data)")
     ax.set_title("fidelity vs privacy")
     _save(fig, path)
+
+
+def marginals_figure(marginals: pd.DataFrame, model: str, path: Path, ncols: int = 4) -> None:
+    """A grid, one panel per column: real vs synthetic densities (numbers) or level shares
+    (labels), from :func:`acacia.evaluation.plot_data.marginal_table`."""
+    if marginals.empty:
+        return
+    columns = list(dict.fromkeys(marginals["column"]))
+    ncols = min(ncols, len(columns))
+    nrows = int(np.ceil(len(columns) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 2.3 * nrows), squeeze=False)
+    for ax, c in zip(axes.ravel(), columns, strict=False):
+        d = marginals[marginals["column"] == c].sort_values("position")
+        if d["label"].astype(str).str.len().gt(0).any() or d["x_low"].isna().all():
+            y = np.arange(len(d))
+            ax.barh(y - 0.2, d["real"], 0.4, color="#377eb8", label="real")
+            ax.barh(y + 0.2, d["synthetic"], 0.4, color="#e41a1c", label=model)
+            ax.set_yticks(y, [str(v)[:18] for v in d["label"]], fontsize=6)
+            ax.invert_yaxis()
+            ax.set_xlabel("share", fontsize=7)
+        else:
+            width = (d["x_high"] - d["x_low"]).to_numpy(float)
+            edges = np.r_[d["x_low"].to_numpy(float), d["x_high"].to_numpy(float)[-1]]
+            for who, color, label in (("real", "#377eb8", "real"), ("synthetic", "#e41a1c", model)):
+                dens = d[who].to_numpy(float) / np.where(width > 0, width, 1.0)
+                ax.stairs(dens, edges, color=color, lw=1.2, label=label,
+                          fill=who == "real", alpha=0.35 if who == "real" else 1.0)
+            ax.set_yticks([])
+        kind = d["kind"].iloc[0]
+        ax.set_title(f"{c} (days since 1970)" if kind == "date" else c, fontsize=8)
+        ax.tick_params(labelsize=6)
+    for ax in axes.ravel()[len(columns):]:
+        ax.axis("off")
+    axes[0, 0].legend(fontsize=6)
+    fig.suptitle(f"{model}: marginals, real (blue) vs synthetic (red)", y=1.0)
+    # Fixed spacing: tight_layout would double the drawing time of a 30-panel grid.
+    fig.subplots_adjust(hspace=0.55, wspace=0.45, top=0.95)
+    _save(fig, path)
+
+
+def pairs_figure(pairs: pd.DataFrame, model: str, path: Path) -> None:
+    """Heatmap of 1 − Trend score per column pair: |Δ Pearson ρ| / 2 for numeric pairs, the
+    contingency TVD otherwise; 0 = the pair's dependence is reproduced."""
+    if pairs.empty:
+        return
+    cols = list(dict.fromkeys(list(pairs["column_a"]) + list(pairs["column_b"])))
+    pos = {c: i for i, c in enumerate(cols)}
+    mat = np.full((len(cols), len(cols)), np.nan)
+    i = pairs["column_a"].map(pos).to_numpy()
+    j = pairs["column_b"].map(pos).to_numpy()
+    mat[i, j] = mat[j, i] = pairs["difference"].to_numpy(float)
+    side = 0.22 * len(cols) + 2.5
+    fig, ax = plt.subplots(figsize=(side + 1.2, side))
+    vmax = max(0.1, float(np.nanmax(mat)) if np.isfinite(mat).any() else 0.1)
+    im = ax.imshow(mat, cmap="Reds", vmin=0, vmax=vmax)
+    ax.set_xticks(range(len(cols)), cols, rotation=90, fontsize=6)
+    ax.set_yticks(range(len(cols)), cols, fontsize=6)
+    fig.colorbar(im, ax=ax, shrink=0.7, label="1 − trend score")
+    ax.set_title(f"{model}: dependence difference per pair (mean {np.nanmean(mat):.3f})")
+    _save(fig, path)
+
+
+def projection_figure(projection: pd.DataFrame, model: str, path: Path) -> None:
+    """Real and synthetic rows on the real data's first two principal axes."""
+    if projection.empty:
+        return
+    explained = projection.attrs.get("explained", [np.nan, np.nan])
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    for src, color, label in (("real", "#377eb8", "real"), ("synthetic", "#e41a1c", model)):
+        d = projection[projection["source"] == src]
+        ax.scatter(d["pc1"], d["pc2"], s=5, alpha=0.35, color=color, label=label, linewidths=0)
+    ax.set_xlabel(f"PC1 ({explained[0]:.0%} of real variance)")
+    ax.set_ylabel(f"PC2 ({explained[1]:.0%} of real variance)")
+    ax.set_title(f"{model}: 2-D projection (PCA of the standardised one-hot embedding)")
+    ax.legend(fontsize=7, markerscale=3)
+    _save(fig, path)

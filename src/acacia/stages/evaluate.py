@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pandas as pd
 
@@ -25,7 +26,8 @@ from acacia.paths import (
     write_json,
 )
 
-PLOT_TABLES = ("shapes", "profile", "dcr", "anonymeter", "bands", "conditional")
+PLOT_TABLES = ("shapes", "profile", "dcr", "anonymeter", "bands", "conditional", "marginals", "pairs",
+               "projection")
 
 
 def run(params_path: str, model: str) -> None:
@@ -44,15 +46,24 @@ def run(params_path: str, model: str) -> None:
         table = plot_data.get(name, pd.DataFrame())
         atomic_write_text(PLOTS / model / f"{name}.csv", table.to_csv(index=False))
     with staged_dir(FIGURES / model) as tmp:
-        plots.shapes_figure(plot_data["shapes"], model, tmp / "shapes.png")
-        if "profile" in plot_data:
-            plots.profile_figure(plot_data["profile"], model, tmp / "profile.png")
-        if "dcr" in plot_data:
-            plots.dcr_figure(plot_data["dcr"], model, tmp / "dcr.png")
-        if len(plot_data.get("bands", ())):
-            plots.bands_figure(plot_data["bands"], model, tmp / "series_bands.png")
-            plots.curves_figure(real["train"], synthetic, model, tmp / "series_curves.png")
+        draw_figures(plot_data, real["train"], synthetic, model, tmp)
     write_json(METRICS / f"{model}.json", metrics)
+
+
+def draw_figures(plot_data: dict[str, pd.DataFrame], train: Portfolio, synthetic: Portfolio, model: str,
+                 folder: Path) -> None:
+    """The per-model PNGs (``reports/figures/<model>/``) from evaluate's plot tables."""
+    plots.shapes_figure(plot_data["shapes"], model, folder / "shapes.png")
+    plots.marginals_figure(plot_data["marginals"], model, folder / "marginals.png")
+    plots.pairs_figure(plot_data["pairs"], model, folder / "pairs.png")
+    plots.projection_figure(plot_data["projection"], model, folder / "projection.png")
+    if "profile" in plot_data:
+        plots.profile_figure(plot_data["profile"], model, folder / "profile.png")
+    if "dcr" in plot_data:
+        plots.dcr_figure(plot_data["dcr"], model, folder / "dcr.png")
+    if len(plot_data.get("bands", ())):
+        plots.bands_figure(plot_data["bands"], model, folder / "series_bands.png")
+        plots.curves_figure(train, synthetic, model, folder / "series_curves.png")
 
 
 if __name__ == "__main__":

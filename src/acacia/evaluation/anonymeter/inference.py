@@ -52,15 +52,21 @@ def _nearest_guesses(targets: np.ndarray, syn: np.ndarray, numeric: np.ndarray,
         # One distance over every auxiliary column, then the secret's own share taken out:
         # the secrets' searches cost one column each instead of all of them.
         total = gower(t[rows], s, numeric, aux)
-        d = np.empty_like(total)
-        for j, c in enumerate(secrets):
-            if c in aux:
-                np.subtract(total, column_distance(t[rows, c], s[:, c], bool(numeric[c]), out=d), out=d)
-            else:
-                d[:] = total
-            # Rounding makes equal sums equal whatever the order of the additions, so a tie
-            # goes to the first synthetic row.
-            guesses[rows, j] = syn[np.argmin(np.round(d, 9, out=d), axis=1), c]
+        # A column's share is at most 1, so the closest row without the secret's column is one
+        # whose total is within 1 of the smallest total (the margin keeps rounding ties in):
+        # only those rows are searched, in row order, so the first of tied rows still wins.
+        near = total <= total.min(axis=1, keepdims=True) + 1.0 + 1e-6
+        for i, target in enumerate(range(rows.start, rows.stop)):
+            idx = np.flatnonzero(near[i])
+            sub = total[i, idx]
+            for j, c in enumerate(secrets):
+                if c in aux:
+                    d = sub - column_distance(t[target : target + 1, c], s[idx, c], bool(numeric[c]))[0]
+                else:
+                    d = sub
+                # Rounding makes equal sums equal whatever the order of the additions, so a
+                # tie goes to the first synthetic row.
+                guesses[target, j] = syn[idx[np.argmin(np.round(d, 9))], c]
     return guesses
 
 

@@ -91,6 +91,73 @@ def match_counts(x: np.ndarray, p: Predicates) -> np.ndarray:
     return counts
 
 
+class SortedColumns:
+    """Each column's rows sorted by value (nulls last), so that the rows matching one condition
+    ``x = v``, ``x ≤ v``, ``x ≥ v`` or ``x is null`` are a contiguous run of the sort order."""
+
+    def __init__(self, x: np.ndarray) -> None:
+        self.order = np.argsort(x, axis=0, kind="stable").T.copy()  # NaN sorts last
+        self.values = np.take_along_axis(x, self.order.T, axis=0).T.copy()
+        self.n_valid = (~np.isnan(x)).sum(axis=0)
+        self.columns = np.ascontiguousarray(x.T)
+
+    def run(self, c: int, op: int, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Bounds [lo, hi) in column ``c``'s sort order of the rows matching ``x op v``."""
+        sorted_valid = self.values[c, : self.n_valid[c]]
+        n, nv = self.values.shape[1], self.n_valid[c]
+        if op == EQ:
+            return np.searchsorted(sorted_valid, v, "left"), np.searchsorted(sorted_valid, v, "right")
+        if op == GE:
+            return np.searchsorted(sorted_valid, v, "left"), np.full(len(v), nv)
+        if op == LE:
+            return np.zeros(len(v), dtype=int), np.searchsorted(sorted_valid, v, "right")
+        if op == IS_NULL:
+            return np.full(len(v), nv), np.full(len(v), n)
+        raise ValueError(f"operator {op}: not a condition a singling-out predicate is built from")
+
+
+def isolates_one(table: SortedColumns, p: Predicates, probe: int = 32) -> np.ndarray:
+    """``match_counts(x, p) == 1`` for predicates read off rows of ``x`` (=, ≤, ≥, is null),
+    without scanning every row for every predicate.
+
+    Such a predicate matches its own row, so it isolates one row exactly when no other row
+    meets every condition. Each condition's matching rows are a run of its column's sort order;
+    a run of length one settles the question, otherwise only the rows of the shortest run are
+    checked against the other conditions. The answer is the same as a full scan's."""
+    n, k = p.columns.shape
+    lo, hi = np.empty((n, k), dtype=int), np.empty((n, k), dtype=int)
+    for j in range(k):
+        for c in np.unique(p.columns[:, j]):
+            for op in np.unique(p.ops[p.columns[:, j] == c, j]):
+                sel = np.flatnonzero((p.columns[:, j] == c) & (p.ops[:, j] == op))
+                lo[sel, j], hi[sel, j] = table.run(int(c), int(op), p.values[sel, j])
+    size = hi - lo
+    shortest = size.argmin(axis=1)
+    at = np.arange(n)
+    out = size[at, shortest] <= 1
+    # Most candidates match many rows: the first ``probe`` rows of the shortest run, checked for
+    # every candidate at once, show a second match; only the undecided ones get a full check.
+    first = lo[at, shortest][:, None] + np.arange(probe)[None, :]
+    inside = first < hi[at, shortest][:, None]
+    rows = table.order[p.columns[at, shortest][:, None], np.minimum(first, table.order.shape[1] - 1)]
+    m = inside & ~out[:, None]
+    for j in range(k):
+        for op in np.unique(p.ops[:, j]):
+            sel = np.flatnonzero(p.ops[:, j] == op)
+            values = table.columns[p.columns[sel, j][:, None], rows[sel]]
+            m[sel] &= _condition(values, int(op), p.values[sel, j][:, None])
+    decided = out | (m.sum(axis=1) >= 2)
+    for i in np.flatnonzero(~decided):
+        j0 = shortest[i]
+        rows = table.order[p.columns[i, j0], lo[i, j0]: hi[i, j0]]
+        m = np.ones(len(rows), dtype=bool)
+        for j in range(k):
+            if j != j0:
+                m &= _condition(table.columns[p.columns[i, j], rows], int(p.ops[i, j]), p.values[i, j])
+        out[i] = m.sum() == 1
+    return out
+
+
 def univariate_predicates(syn: np.ndarray, numeric: np.ndarray, n: int, rng: np.random.Generator) -> Predicates:
     """Up to ``n`` one-condition predicates isolating one row of ``syn`` (see the module doc).
 
@@ -136,6 +203,9 @@ def multivariate_predicates(
     kept: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     seen: set[bytes] = set()
     attempts = 0
+    # Up to max_attempts candidates, each checked against every synthetic row: by sort runs
+    # (isolates_one) rather than full scans, which cost candidates × rows × n_cols.
+    table = SortedColumns(syn)
     while len(kept) < n and attempts < max_attempts and len(syn):
         size = min(batch, max_attempts - attempts)
         attempts += size
@@ -145,7 +215,7 @@ def multivariate_predicates(
             ordered = np.where(vals > medians[cols], GE, LE)
         ops = np.where(np.isnan(vals), IS_NULL, np.where(numeric[cols], ordered, EQ))
         batch_p = Predicates(cols, ops, vals)
-        for i in np.flatnonzero(match_counts(syn, batch_p) == 1):
+        for i in np.flatnonzero(isolates_one(table, batch_p)):
             key = cols[i].tobytes() + ops[i].tobytes() + np.nan_to_num(vals[i]).tobytes()
             if key not in seen:
                 seen.add(key)

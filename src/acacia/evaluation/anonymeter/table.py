@@ -115,6 +115,8 @@ def column_distance(t: np.ndarray, s: np.ndarray, numeric: bool, out: np.ndarray
         return np.not_equal.outer(t, s, out=out)
     np.subtract.outer(t, s, out=out)
     np.abs(out, out=out)
+    if len(t) and len(s) and t.min() >= 0 and s.min() >= 0:
+        return out  # no null on either side: scaled values in [0, 1] are at most 1 apart
     return np.minimum(out, 1.0, out=out)  # a null (−2) is at exactly 1 from any value
 
 

@@ -1,0 +1,105 @@
+"""The offline HTML report: written by the compare stage, self-contained, and every picture in it
+renders in headless Chromium (the apt package ``chromium``; .ci/run installs it on CI)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from acacia.data.splits import split_portfolio
+from acacia.evaluation.evaluate import evaluate
+from acacia.paths import FIGURES, METRICS, PLOTS, REPORT_HTML
+from acacia.stages import compare
+from acacia.stages.evaluate import PLOT_TABLES, draw_figures
+from conftest import make_tiny_portfolio
+from test_privacy import _leaky_copy
+
+CFG = {"max_rows": 200, "detection_folds": 3, "lightgbm": {"n_estimators": 10},
+       "anonymeter": {"n_attacks": 50, "max_attempts": 2000}}
+MODELS = ("holdout", "fresh", "leaky")
+PER_MODEL = ("marginals.png", "pairs.png", "projection.png", "dcr.png", "shapes.png", "profile.png",
+             "series_bands.png", "series_curves.png")
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync")
+# Appended to a copy of the report: once the page has loaded, count the images that decoded.
+PROBE = ("<script>window.addEventListener('load',()=>{const im=[...document.images];"
+         "document.body.setAttribute('data-images',im.length);"
+         "document.body.setAttribute('data-decoded',im.filter(i=>i.complete&&i.naturalWidth>0).length);"
+         "});</script>")
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    """A project folder after evaluate@holdout / fresh (a new draw of the same process: a
+    perfect generator, no training needed) / leaky (copies of the training rows), and compare."""
+    root = tmp_path_factory.mktemp("report")
+    p = make_tiny_portfolio(n=500, seed=3)
+    s = split_portfolio(p, {"train": 0.4, "holdout": 0.4, "test": 0.2}, seed=0)
+    synthetic = {
+        "holdout": s["holdout"],
+        "fresh": make_tiny_portfolio(n=200, seed=4),
+        "leaky": _leaky_copy(s["train"]),
+    }
+    for m, syn in synthetic.items():
+        metrics, tables = evaluate(s["train"], s["holdout"], s["test"], syn, CFG, synthetic_is_holdout=m == "holdout")
+        (root / METRICS).mkdir(parents=True, exist_ok=True)
+        (root / METRICS / f"{m}.json").write_text(json.dumps(metrics))
+        for name in PLOT_TABLES:
+            (root / PLOTS / m).mkdir(parents=True, exist_ok=True)
+            tables.get(name, pd.DataFrame()).to_csv(root / PLOTS / m / f"{name}.csv", index=False)
+        draw_figures(tables, s["train"], syn, m, root / FIGURES / m)
+    params = {"train": {"models": {m: {} for m in MODELS}},
+              "compare": {"weights": {"fidelity": 1, "series": 1, "utility": 1, "privacy": 1}}}
+    (root / "params.yaml").write_text(yaml.safe_dump(params))
+    cwd = Path.cwd()
+    try:
+        import os
+
+        os.chdir(root)
+        compare.run("params.yaml")
+    finally:
+        os.chdir(cwd)
+    return root
+
+
+def test_compare_writes_a_self_contained_report_pictures_first(project):
+    page = (project / REPORT_HTML).read_text()
+    srcs = re.findall(r'\ssrc="([^"]*)"', page)
+    assert len(srcs) == 2 + len(MODELS) * len(PER_MODEL)  # ranking, pareto, every model's figures
+    assert all(s.startswith("data:image/png;base64,") for s in srcs)
+    # Nothing fetched from elsewhere: no external link, script, style sheet or font.
+    assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", page.replace("http://www.w3.org", ""))
+    assert "<link" not in page and "<script" not in page and "@import" not in page and "url(" not in page
+    hrefs = re.findall(r'href="([^"]*)"', page)
+    assert hrefs and all(h.startswith("#model-") for h in hrefs)
+    # Pictures first: the first table comes after every figure of the overview.
+    assert page.index("<img") < page.index("<table")
+    assert "LEAK" in page and "leaky" in page
+
+
+def test_report_renders_in_headless_chromium(project, tmp_path):
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "chromium is required (apt-get install -y chromium; .ci/run installs it)"
+    page = (project / REPORT_HTML).read_text().replace("</body>", PROBE + "</body>")
+    probe = tmp_path / "probe.html"
+    probe.write_text(page)
+    res = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+                          "--dump-dom", probe.as_uri()], capture_output=True, text=True, timeout=120)
+    body = re.search(r"<body[^>]*>", res.stdout)
+    assert body, f"no DOM dumped (rc {res.returncode}):\n{res.stderr[-2000:]}"
+    n = int(re.search(r'data-images="(\d+)"', body.group(0)).group(1))
+    decoded = int(re.search(r'data-decoded="(\d+)"', body.group(0)).group(1))
+    assert n == 2 + len(MODELS) * len(PER_MODEL) and decoded == n
+
+
+def test_benchmark_markdown_names_each_verdict(project):
+    bench = (project / "reports" / "benchmark.md").read_text()
+    verdicts = dict(re.findall(r"^- `(\w+)`: (.+)$", bench, flags=re.M))
+    assert verdicts["leaky"].startswith("LEAK") and not verdicts["holdout"].startswith("LEAK")
