@@ -27,6 +27,13 @@ TEST_PARAMS = {
     "causal_diff_tab": {"dim_t": 128, "num_timesteps": 20, "causal_method": "linear", "causal_weight": 0.1,
                         "causal_inner_iter": 10, "causal_max_iter": 10,
                         "training": {"max_epochs": 150, "batch_size": 64, "progress": False}},
+    "mtabgen": {"num_timesteps": 20, "training": {"max_epochs": 100, "batch_size": 64, "progress": False}},
+    "tabsyn": {"dim_t": 128, "num_steps": 20, "training": {"max_epochs": 150, "batch_size": 64, "progress": False},
+               "vae_training": {"max_epochs": 60, "batch_size": 32}},
+    # Two 256-unit layers and lr 1e-3 (paper: six up to 1024, lr 2e-3) on 216 rows; full patience:
+    # the T · KL estimate makes a 24-row validation loss too noisy to stop on.
+    "tabddpm": {"d_layers": [256, 256], "training": {"max_epochs": 150, "patience": 150, "batch_size": 32,
+                                                     "lr": 0.001, "progress": False}},
 }
 
 

@@ -20,7 +20,7 @@ import yaml
 from conftest import ROOT
 
 BIN = Path(sys.executable).parent
-MODELS = ("independent", "gaussian_copula", "tvae", "ctgan", "tabdiff", "causal_diff_tab", "holdout")
+MODELS = ("independent", "gaussian_copula", "tvae", "ctgan", "tabdiff", "causal_diff_tab", "mtabgen", "tabsyn", "tabddpm", "holdout")
 
 
 def sh(repo: Path, *cmd: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -68,11 +68,37 @@ def test_repro_writes_every_stage_output(repo):
         assert any(k.startswith("utility.") and k.endswith("tstr_auc") for k in metrics)
         assert (repo / "data" / "synthetic" / m / "customers.parquet").exists()
         assert (repo / "reports" / "figures" / m / "shapes.png").exists()
+        for fig in ("marginals.png", "pairs.png", "projection.png", "dcr.png"):
+            assert (repo / "reports" / "figures" / m / fig).exists(), (m, fig)
     bench = (repo / "reports" / "benchmark.md").read_text()
     rows = [line for line in bench.splitlines() if line.startswith("| ") and "---" not in line][1:]
     assert [r.split("|")[2].strip() for r in rows] and {r.split("|")[2].strip() for r in rows} == set(MODELS)
     assert "holdout" in bench
+    page = (repo / "reports" / "index.html").read_text()  # the offline report, every model's pictures
+    assert all(f'id="model-{m}"' in page for m in MODELS) and "data:image/png;base64," in page
     assert sh(repo, "dvc", "status").stdout.strip().endswith("up to date.")
+
+
+def test_usecase_and_study_outputs(repo, monkeypatch):
+    reports = repo / "reports"
+    heat = json.loads((reports / "usecases" / "heating_detection.json").read_text())
+    fe = json.loads((reports / "usecases" / "financial_ease.json").read_text())
+    study = json.loads((reports / "usecases" / "longitudinal.json").read_text())
+    for m in MODELS:
+        assert isinstance(heat[f"cnn.{m}.auc_gain_small_n"], float), m
+        assert isinstance(heat[f"lightgbm.{m}.auc_gain_small_n"], float), m
+        assert isinstance(fe[f"{m}.tstr_auc"], float) and isinstance(fe[f"{m}.importance_spearman"], float), m
+        assert 0.0 <= study[f"{m}.conclusions_preserved"] <= 1.0, m
+    curve = pd.read_csv(reports / "plots" / "usecases" / "heating_detection.csv")
+    assert set(curve["source"]) == {"real_only", *MODELS}
+    for name in ("heating_detection", "financial_ease", "longitudinal"):
+        assert (reports / "figures" / "usecases" / f"{name}.png").exists(), name
+    assert "| estimate |" in (reports / "usecases" / "longitudinal.md").read_text()
+    # compare reads the study's share of conclusions into each model's row (the utility pillar)
+    from acacia.stages.study import study_metrics
+
+    monkeypatch.chdir(repo)
+    assert study_metrics("holdout") == {"study.longitudinal.conclusions_preserved": study["holdout.conclusions_preserved"]}
 
 
 def test_per_model_stage_depends_only_on_its_params(repo):
@@ -99,7 +125,8 @@ def test_metrics_diff_after_a_param_change(repo):
 
 def test_push_pull_synthetic_only(repo, tmp_path):
     remote = tmp_path / "remote"
-    sh(repo, "dvc", "remote", "add", "-d", "shared", str(remote))
+    # Not the default remote: the outputs declared `remote: shared` in dvc.yaml find it alone.
+    sh(repo, "dvc", "remote", "add", "shared", str(remote))
     sh(repo, "dvc", "push")
     pushed = {p.name for p in remote.rglob("*") if p.is_file()}
     assert pushed, "nothing was pushed"

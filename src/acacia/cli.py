@@ -14,6 +14,9 @@ STAGES = {
     "sample": "Draw a synthetic portfolio: acacia sample <model>.",
     "evaluate": "Score a synthetic portfolio: acacia evaluate <model>.",
     "compare": "Rank all evaluated models into reports/benchmark.md.",
+    "usecase": "Run a use case on real and synthetic data: acacia usecase <name>.",
+    "study": "Run post-hoc studies on real and synthetic data: acacia study <name>.",
+    "release": "Package a synthetic portfolio with its data card: acacia release <model>.",
 }
 
 
@@ -23,8 +26,10 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="stage", required=True)
     for name, help_ in STAGES.items():
         p = sub.add_parser(name, help=help_)
-        if name in ("train", "sample", "evaluate"):
+        if name in ("train", "sample", "evaluate", "release"):
             p.add_argument("model", help="model name, a key of train.models in params.yaml")
+        if name in ("usecase", "study"):
+            p.add_argument("model", metavar="name", help="use case (heating_detection, financial_ease) or study (longitudinal)")
     args = parser.parse_args(argv)
 
     from acacia import stages

@@ -25,6 +25,9 @@ SAMPLE_METRICS = Path("reports/sample")
 PLOTS = Path("reports/plots")
 FIGURES = Path("reports/figures")
 BENCHMARK = Path("reports/benchmark.md")
+USECASES = Path("reports/usecases")  # usecase@<name> and study@<name>: <name>.json metrics
+REPORT_HTML = Path("reports/index.html")  # the self-contained offline report
+RELEASES = Path("releases")  # acacia release <model>: shareable portfolio + data card (not a stage)
 
 
 @contextlib.contextmanager

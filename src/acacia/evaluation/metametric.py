@@ -56,6 +56,9 @@ RESCALINGS: list[Rescaling] = [
     Rescaling("series.next_step_score", "series", 1.0, 0.5),
     Rescaling("utility.*.tstr_ratio", "utility", 1.0, 0.5),
     Rescaling("utility.*.importance_spearman", "utility", 1.0, 0.0),
+    # study@<name>: share of the real data's study conclusions a portfolio reaches too (0 = none;
+    # the holdout's share, below 1 by sampling noise alone, is the reference).
+    Rescaling("study.*.conclusions_preserved", "utility", 1.0, 0.0),
     Rescaling("privacy.dcr_share", "privacy", 0.5, 1.0),
     Rescaling("privacy.exact_match_rate", "privacy", 0.0, 0.1),
     Rescaling("privacy.dcr_p5_ratio", "privacy", 1.0, 0.0),

@@ -12,8 +12,19 @@ from acacia.errors import DataError
 from acacia.evaluation import plots
 from acacia.evaluation.metametric import PILLARS, meta_metric
 from acacia.evaluation.ranking import HEADLINE, add_headline_columns
+from acacia.evaluation.report_html import render_report
+from acacia.evaluation.verdict import privacy_verdicts
 from acacia.params import get, load_params
-from acacia.paths import BENCHMARK, FIGURES, METRICS, PLOTS, SAMPLE_METRICS, TRAIN_METRICS
+from acacia.paths import (
+    BENCHMARK,
+    FIGURES,
+    METRICS,
+    PLOTS,
+    REPORT_HTML,
+    SAMPLE_METRICS,
+    TRAIN_METRICS,
+)
+from acacia.stages.study import study_metrics
 
 
 def _read(path) -> dict:
@@ -29,18 +40,24 @@ def run(params_path: str = "params.yaml") -> None:
         if not path.exists():
             raise DataError(f"{path} missing: run evaluate@{m} first (dvc repro)")
         rows.append({"model": m, **_read(path), **_read(TRAIN_METRICS / f"{m}.json"),
-                     **_read(SAMPLE_METRICS / f"{m}.json")})
+                     **_read(SAMPLE_METRICS / f"{m}.json"), **study_metrics(m)})
     cfg = get(params, "compare", dict, default={}) or {}
     table = add_headline_columns(meta_metric(pd.DataFrame(rows), cfg.get("weights")))
+    table = table.merge(privacy_verdicts(table, cfg.get("privacy_thresholds")), on="model", how="left")
     pillars = [f"pillar.{p}" for p in PILLARS if f"pillar.{p}" in table]
     atomic_write_text(PLOTS / "pillars.csv", table[["model", "overall", *pillars]].round(4).to_csv(index=False))
     atomic_write_text(BENCHMARK, _markdown(table, pillars))
     plots.ranking_figure(table, ["overall", *pillars], FIGURES / "ranking.png")
     plots.pareto_figure(table, FIGURES / "pareto.png")
+    metric_prefixes = ("fidelity.", "series.", "detection.", "utility.", "privacy.")
+    detail = [c for c in table.columns if c.startswith(metric_prefixes) and c != "privacy.verdict"]
+    atomic_write_text(REPORT_HTML, render_report(
+        table, FIGURES, list(table["model"]), ["rank", "model", "overall", *pillars, "privacy.verdict"], detail))
 
 
 def _markdown(table: pd.DataFrame, pillars: list[str]) -> str:
     cols = ["rank", "model", "overall", *pillars] + [c for c, _ in HEADLINE if c in table]
+    cols += [c for c in ("privacy.flags",) if c in table]
     cost = ("train_seconds", "train_energy_kwh", "train_emissions_kg", "epochs_saved",
             "energy_saved_kwh", "sample_seconds", "sample_energy_kwh", "customers_per_second")
     cols += [c for c in cost if c in table]
@@ -69,9 +86,15 @@ def _markdown(table: pd.DataFrame, pillars: list[str]) -> str:
             else:
                 cells.append(str(v))
         lines.append("| " + " | ".join(cells) + " |")
+    if "privacy.verdict" in table:
+        lines += ["", "Privacy verdict per model (thresholds: `src/acacia/evaluation/verdict.py`, the full",
+                  "pictures and tables: `reports/index.html`):", ""]
+        lines += [f"- `{r['model']}`: {r['privacy.verdict']}" for _, r in table.iterrows()]
     lines += ["", "Columns:"]
     lines += [f"- `{p}`: mean of the rescaled metrics of the {p.split('.')[1]} pillar" for p in pillars]
     lines += [f"- `{c}`: {desc}" for c, desc in HEADLINE if c in table]
+    if "privacy.flags" in table:
+        lines += ["- `privacy.flags`: how many privacy attacks flag the model (see the verdicts above)"]
     lines += [
         "- `*_seconds`, `*_energy_kwh`, `*_emissions_kg`: wall time, energy and carbon of the stage,",
         "  measured by codecarbon's offline tracker with France's grid intensity.",
