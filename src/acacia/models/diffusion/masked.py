@@ -21,14 +21,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import torch
-from torch import nn
 
 from acacia.models.diffusion import losses
 from acacia.models.diffusion.encoder_decoder import EncoderDecoderDenoiser
+from acacia.models.diffusion.model import MixedLayout
 from acacia.models.diffusion.schedules import MaskingSchedule, PowerMeanSchedule, mask_tokens
-
-# Large and finite: -inf would give NaN in (0 · -inf) when a row's probabilities are combined.
-NEG_INF = -1e6
 
 
 def draw_observed(b: int, n_tokens: int, p_unconditional: float, device: torch.device) -> torch.Tensor:
@@ -49,7 +46,7 @@ def draw_observed(b: int, n_tokens: int, p_unconditional: float, device: torch.d
     return observed
 
 
-class MaskedConditionDiffusion(nn.Module):
+class MaskedConditionDiffusion(MixedLayout):
     def __init__(self, n_num: int, n_levels: list[int], attach: list[int | None] | None = None,
                  num_token: list[int] | None = None, d_token: int = 16, n_encoder_layers: int = 2,
                  n_decoder_layers: int = 2, n_heads: int = 2, ffn_factor: int = 2, dim_t: int = 128,
@@ -59,14 +56,7 @@ class MaskedConditionDiffusion(nn.Module):
         super().__init__()
         if not 0 <= p_unconditional <= 1:
             raise ValueError(f"p_unconditional: expected a probability, got {p_unconditional}")
-        self.n_num, self.n_levels = n_num, list(n_levels)
-        self.n_cat = len(self.n_levels)
-        self.width = max(self.n_levels, default=0) + 1  # real classes, padding, then [MASK]
-        self.mask_index = self.width - 1
-        valid = torch.zeros(self.n_cat, self.width, dtype=torch.bool)
-        for i, k in enumerate(self.n_levels):
-            valid[i, :k] = True
-        self.register_buffer("valid", valid)
+        self._set_layout(n_num, n_levels)
         self.num_schedule = PowerMeanSchedule(n_num, sigma_min, sigma_max, learnable=False)
         self.cat_schedule = MaskingSchedule(self.n_cat, eps_max, eps_min, learnable=False)
         # Numbers: one token each unless grouped; a slot attached to number j (its "missing" flag)
@@ -86,19 +76,6 @@ class MaskedConditionDiffusion(nn.Module):
         self._condition: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
 
     # ------------------------------------------------------------------ helpers
-    def split(self, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return batch[:, : self.n_num], batch[:, self.n_num :].round().long()
-
-    def one_hot(self, codes: torch.Tensor) -> torch.Tensor:
-        return nn.functional.one_hot(codes, self.width).float()
-
-    def log_probs(self, logits: torch.Tensor, codes_t: torch.Tensor) -> torch.Tensor:
-        """log p_θ(x₀ | x_t): softmax over the column's real classes where x_t is masked, a point
-        mass on x_t where it is not."""
-        logp = logits.masked_fill(~self.valid, NEG_INF).log_softmax(-1)
-        copy = torch.where(self.one_hot(codes_t) > 0, 0.0, NEG_INF)
-        return torch.where((codes_t != self.mask_index)[..., None], copy, logp)
-
     def observed_tokens(self, num_mask: torch.Tensor, cat_mask: torch.Tensor) -> torch.Tensor:
         """Per-column masks (numbers, categorical slots) → per-token observation: a token is
         observed when any value it carries is (a number and its "missing" flag go together; so

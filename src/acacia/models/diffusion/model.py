@@ -26,7 +26,36 @@ from acacia.models.diffusion.schedules import (
 NEG_INF = -1e6
 
 
-class MixedDiffusion(nn.Module):
+class MixedLayout(nn.Module):
+    """A row as numbers then categorical codes, each categorical column one-hot over
+    ``width`` = max levels + 1 slots (real classes, padding, then [MASK]): what every masking
+    diffusion over this codec shares."""
+
+    def _set_layout(self, n_num: int, n_levels: list[int]) -> None:
+        self.n_num, self.n_levels = n_num, list(n_levels)
+        self.n_cat = len(self.n_levels)
+        self.width = max(self.n_levels, default=0) + 1
+        self.mask_index = self.width - 1
+        valid = torch.zeros(self.n_cat, self.width, dtype=torch.bool)
+        for i, k in enumerate(self.n_levels):
+            valid[i, :k] = True
+        self.register_buffer("valid", valid)
+
+    def split(self, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return batch[:, : self.n_num], batch[:, self.n_num :].round().long()
+
+    def one_hot(self, codes: torch.Tensor) -> torch.Tensor:
+        return nn.functional.one_hot(codes, self.width).float()
+
+    def log_probs(self, logits: torch.Tensor, codes_t: torch.Tensor) -> torch.Tensor:
+        """log p_θ(x₀ | x_t) per column: the network's softmax over real classes where x_t is
+        masked, a point mass on x_t where it is not (the "substitution" parameterisation)."""
+        logp = logits.masked_fill(~self.valid, NEG_INF).log_softmax(-1)
+        copy = torch.where(self.one_hot(codes_t) > 0, 0.0, NEG_INF)
+        return torch.where((codes_t != self.mask_index)[..., None], copy, logp)
+
+
+class MixedDiffusion(MixedLayout):
     def __init__(self, n_num: int, n_levels: list[int], attach: list[int | None] | None = None,
                  d_token: int = 4, n_layers: int = 2, n_heads: int = 1, ffn_factor: int = 32, dim_t: int = 1024, sigma_min: float = 0.002,
                  sigma_max: float = 80.0, rho_init: float = 7.0, rho_offset: float = 5.0,
@@ -34,14 +63,7 @@ class MixedDiffusion(nn.Module):
                  eps_min: float = 1e-5, sigma_data: float = 1.0, learnable_schedule: bool = True,
                  c_lambda: float = 1.0, d_lambda: float = 1.0, closs_schedule: str = "anneal") -> None:
         super().__init__()
-        self.n_num, self.n_levels = n_num, list(n_levels)
-        self.n_cat = len(self.n_levels)
-        self.width = max(self.n_levels, default=0) + 1  # real classes, padding, then [MASK]
-        self.mask_index = self.width - 1
-        valid = torch.zeros(self.n_cat, self.width, dtype=torch.bool)
-        for i, k in enumerate(self.n_levels):
-            valid[i, :k] = True
-        self.register_buffer("valid", valid)
+        self._set_layout(n_num, n_levels)
         self.num_schedule = PowerMeanSchedule(n_num, sigma_min, sigma_max, rho_init, rho_offset, learnable_schedule)
         self.cat_schedule = MaskingSchedule(self.n_cat, eps_max, eps_min, k_init, k_offset, learnable_schedule)
         # A slot attached to numerical column j shares its token; the others get tokens of their own.
@@ -65,19 +87,6 @@ class MixedDiffusion(nn.Module):
     def epoch(self) -> int:
         """0-based index of the epoch being trained."""
         return int(self.steps_done) // self.steps_per_epoch
-
-    def split(self, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return batch[:, : self.n_num], batch[:, self.n_num :].round().long()
-
-    def one_hot(self, codes: torch.Tensor) -> torch.Tensor:
-        return nn.functional.one_hot(codes, self.width).float()
-
-    def log_probs(self, logits: torch.Tensor, codes_t: torch.Tensor) -> torch.Tensor:
-        """log p_θ(x₀ | x_t) per column: the network's softmax over real classes where x_t is
-        masked, a point mass on x_t where it is not (the "substitution" parameterisation)."""
-        logp = logits.masked_fill(~self.valid, NEG_INF).log_softmax(-1)
-        copy = torch.where(self.one_hot(codes_t) > 0, 0.0, NEG_INF)
-        return torch.where((codes_t != self.mask_index)[..., None], copy, logp)
 
     def denoise(self, x_num: torch.Tensor, codes: torch.Tensor, t: torch.Tensor,
                 sigma: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
