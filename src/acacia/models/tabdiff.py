@@ -49,10 +49,10 @@ import torch
 
 from acacia.models.base import Synthesizer, register
 from acacia.models.diffusion import Known, MixedDiffusion, StochasticSampler
+from acacia.models.diffusion.conditions import encode_conditions
 from acacia.training.loop import TrainConfig, fit, resolve_device
 from acacia.transforms.tensor import CodesCodec
 
-_EPOCH = pd.Timestamp("1970-01-01")
 #: the shared loop's settings unless ``training`` overrides them (see the deviations above).
 DEFAULT_TRAINING: dict[str, Any] = {"max_epochs": 500, "patience": 50, "batch_size": 256,
                                     "lr": 1e-3, "weight_decay": 0.0}
@@ -164,47 +164,10 @@ class TabDiff(Synthesizer):
                             ) -> pd.DataFrame:
         if not conditions:
             return self._sample_table(n, rng)
-        values = {col: self._table_value(col, v) for col, v in conditions.items()}
-        table = self._generate(n, rng, self._known(n, values))
+        known, values = encode_conditions(self.codes_, self.kinds_, n, conditions)
+        table = self._generate(n, rng, known)
         # The sampler pins the codes exactly; numbers go through the quantile inverse, which is
         # exact only up to float rounding, so the requested values are written back as given.
         for col, v in values.items():
             table[col] = pd.Series([v] * n, index=table.index, dtype=table[col].dtype)
         return table
-
-    def _table_value(self, col: str, value: Any) -> Any:
-        """A condition value as the wide table holds it (dates as days since 1970)."""
-        if col not in self.kinds_:
-            raise ValueError(f"sample: condition on unknown column '{col}'")
-        if self.kinds_[col] in ("categorical", "boolean"):
-            return value
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            return np.nan
-        if self.kinds_[col] == "date" and not isinstance(value, int | float | np.number):
-            return float((pd.Timestamp(value) - _EPOCH).days)
-        return float(value)
-
-    def _known(self, n: int, values: dict[str, Any]) -> Known:
-        codec = self.codes_
-        num = torch.zeros(n, len(codec.numeric_))
-        num_mask = torch.zeros(n, len(codec.numeric_), dtype=torch.bool)
-        cat = torch.zeros(n, len(codec.slots_), dtype=torch.long)
-        cat_mask = torch.zeros(n, len(codec.slots_), dtype=torch.bool)
-        for col, v in values.items():
-            slot = {s.role: j for j, s in enumerate(codec.slots_) if s.column == col}
-            if "categorical" in slot:
-                try:
-                    code = codec.encode_codes(codec.slots_[slot["categorical"]], pd.Series([v], dtype=object))
-                except ValueError as e:
-                    raise ValueError(f"sample: condition {col}={v!r} is not a known value ({e})") from e
-                cat[:, slot["categorical"]], cat_mask[:, slot["categorical"]] = int(code[0]), True
-                continue
-            j = codec.numeric_.index(col)
-            null = bool(np.isnan(v))
-            if null and "missing" not in slot:
-                raise ValueError(f"sample: condition {col}=null, but '{col}' is never null in the data")
-            num[:, j] = float(codec.encode_numeric(col, np.array([v]))[0])
-            num_mask[:, j] = True
-            if "missing" in slot:
-                cat[:, slot["missing"]], cat_mask[:, slot["missing"]] = int(null), True
-        return Known(num, num_mask, cat, cat_mask)

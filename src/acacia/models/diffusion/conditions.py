@@ -1,6 +1,6 @@
-"""``sample(conditions={...})`` for the diffusion models that condition natively (TabDDPM,
-MTabGen): condition values as the wide table holds them, then as the pinned scores and codes
-(:class:`~acacia.models.diffusion.samplers.Known`) of a
+"""``sample(conditions={...})`` for the diffusion models that condition natively (TabDiff,
+CausalDiffTab, TabDDPM, MTabGen): condition values as the wide table holds them, then as the
+pinned scores and codes (:class:`~acacia.models.diffusion.samplers.Known`) of a
 :class:`~acacia.transforms.tensor.CodesCodec` layout."""
 
 from __future__ import annotations
