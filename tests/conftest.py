@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import torch
+import yaml
 
 from acacia.data.portfolio import Portfolio
 from acacia.data.schema import Column, Schema, SeriesSpec
 
 ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
 
 
 def make_tiny_portfolio(n: int = 240, n_periods: int = 12, seed: int = 0) -> Portfolio:
@@ -61,3 +68,59 @@ def make_tiny_portfolio(n: int = 240, n_periods: int = 12, seed: int = 0) -> Por
 @pytest.fixture(scope="session")
 def tiny_portfolio() -> Portfolio:
     return make_tiny_portfolio()
+
+
+def toy_table(n: int = 1200, seed: int = 0) -> torch.Tensor:
+    """A number x that depends on a category c (±1.5), and a category saying whether x > 0: the
+    smallest table on which a mixed-type diffusion must learn a dependence."""
+    g = torch.Generator().manual_seed(seed)
+    c = torch.randint(0, 2, (n,), generator=g)
+    x = torch.where(c == 1, 1.5, -1.5) + 0.3 * torch.randn(n, generator=g)
+    return torch.stack([x, c.float(), (x > 0).float()], 1)
+
+
+# ----------------------------------------------------------------- scratch DVC projects
+def sh(repo: Path, *cmd: str, check: bool = True) -> subprocess.CompletedProcess:
+    """A command in a scratch project, with this venv's tools first on the PATH."""
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1",
+           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t"}
+    res = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True)
+    if check and res.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed ({res.returncode}):\n{res.stdout}\n{res.stderr}")
+    return res
+
+
+def set_param(repo: Path, dotted: str, value) -> None:
+    path = repo / "params.yaml"
+    params = yaml.safe_load(path.read_text())
+    node = params
+    *parents, leaf = dotted.split(".")
+    for p in parents:
+        node = node[p]
+    node[leaf] = value
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+@pytest.fixture(scope="session")
+def quick_project(tmp_path_factory) -> Path:
+    """The project's dvc.yaml and code in a scratch git + DVC repo, after a full `dvc repro` of the
+    quick profile, committed. Built once per session (the suite's most expensive step): tests
+    take a copy of it (:func:`copy_project`), so none sees another's changes."""
+    repo = tmp_path_factory.mktemp("quick-project")
+    shutil.copy(ROOT / "dvc.yaml", repo / "dvc.yaml")
+    shutil.copy(ROOT / "profiles" / "quick.yaml", repo / "params.yaml")
+    shutil.copytree(ROOT / "src", repo / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    sh(repo, "git", "init", "-q")
+    sh(repo, "dvc", "init", "-q")
+    sh(repo, "dvc", "config", "core.analytics", "false")
+    sh(repo, "dvc", "repro")
+    sh(repo, "git", "add", "-A")
+    sh(repo, "git", "commit", "-qm", "quick run")
+    return repo
+
+
+def copy_project(project: Path, dest: Path) -> Path:
+    """A copy of a scratch project (workspace, git history and DVC cache), as a clone would be."""
+    shutil.copytree(project, dest, symlinks=True)
+    return dest

@@ -15,6 +15,7 @@ from acacia.models.diffusion.schedules import MaskingSchedule, PowerMeanSchedule
 from acacia.training.loop import TrainConfig, fit
 from acacia.transforms.table import TableCodec
 from acacia.transforms.tensor import CodesCodec
+from conftest import toy_table
 
 TINY = {"dim_t": 32, "num_timesteps": 8, "training": {"max_epochs": 3, "batch_size": 64, "progress": False}}
 
@@ -58,14 +59,6 @@ def test_soft_masking_is_hard_forward_and_trains_the_schedule():
     assert abs(float((hard == 3).float().mean()) - 0.3) < 0.03
     onehot[..., 3].sum().backward()
     assert move.grad is not None and move.grad.abs().sum() > 0
-
-
-def toy_table(n: int = 1200, seed: int = 0) -> torch.Tensor:
-    """x depends on the category c; a second category says whether x > 0."""
-    g = torch.Generator().manual_seed(seed)
-    c = torch.randint(0, 2, (n,), generator=g)
-    x = torch.where(c == 1, 1.5, -1.5) + 0.3 * torch.randn(n, generator=g)
-    return torch.stack([x, c.float(), (x > 0).float()], 1)
 
 
 @pytest.fixture(scope="module")

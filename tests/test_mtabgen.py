@@ -13,6 +13,7 @@ from acacia.models.diffusion import Known, StochasticSampler
 from acacia.models.diffusion.encoder_decoder import EncoderDecoderDenoiser
 from acacia.models.diffusion.masked import MaskedConditionDiffusion, draw_observed
 from acacia.training.loop import TrainConfig, fit
+from conftest import toy_table
 
 TINY = {"d_token": 8, "n_heads": 2, "dim_t": 32, "num_timesteps": 8,
         "training": {"max_epochs": 3, "batch_size": 64, "progress": False}}
@@ -79,14 +80,6 @@ def test_unconditional_rows_same_alone_or_in_a_mixed_batch():
     alone = net(x_t[:6], c_t[:6], x_0[:6], c_0[:6], observed[:6], t[:6], s[:6])
     assert torch.allclose(mixed[0][:6], alone[0], atol=1e-5)
     assert torch.allclose(mixed[1][:6], alone[1], atol=1e-5)
-
-
-def toy_table(n: int = 1200, seed: int = 0) -> torch.Tensor:
-    """A number x that depends on a category c (±1.5), and a category saying whether x > 0."""
-    g = torch.Generator().manual_seed(seed)
-    c = torch.randint(0, 2, (n,), generator=g)
-    x = torch.where(c == 1, 1.5, -1.5) + 0.3 * torch.randn(n, generator=g)
-    return torch.stack([x, c.float(), (x > 0).float()], 1)
 
 
 @pytest.fixture(scope="module")

@@ -7,56 +7,21 @@ left (repro, then a param change, then a push/pull), in file order, as a user wo
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import copy_project, set_param, sh
 
-BIN = Path(sys.executable).parent
-MODELS = ("independent", "gaussian_copula", "tvae", "ctgan", "tabdiff", "causal_diff_tab", "mtabgen", "tabsyn", "tabddpm", "holdout")
-
-
-def sh(repo: Path, *cmd: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1",
-           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@t"}
-    res = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True)
-    if check and res.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)} failed ({res.returncode}):\n{res.stdout}\n{res.stderr}")
-    return res
-
-
-def set_param(repo: Path, dotted: str, value) -> None:
-    path = repo / "params.yaml"
-    params = yaml.safe_load(path.read_text())
-    node = params
-    *parents, leaf = dotted.split(".")
-    for p in parents:
-        node = node[p]
-    node[leaf] = value
-    path.write_text(yaml.safe_dump(params, sort_keys=False))
+MODELS = ("independent", "gaussian_copula", "series_gru", "tvae", "ctgan", "tabdiff", "causal_diff_tab", "mtabgen", "tabsyn", "tabddpm", "holdout")
 
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory) -> Path:
-    repo = tmp_path_factory.mktemp("project")
-    shutil.copy(ROOT / "dvc.yaml", repo / "dvc.yaml")
-    shutil.copy(ROOT / "profiles" / "quick.yaml", repo / "params.yaml")
-    shutil.copytree(ROOT / "src", repo / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    sh(repo, "git", "init", "-q")
-    sh(repo, "dvc", "init", "-q")
-    sh(repo, "dvc", "config", "core.analytics", "false")
-    sh(repo, "dvc", "repro")
-    sh(repo, "git", "add", "-A")
-    sh(repo, "git", "commit", "-qm", "quick run")
-    return repo
+def repo(quick_project, tmp_path_factory) -> Path:
+    return copy_project(quick_project, tmp_path_factory.mktemp("pipeline") / "project")
 
 
 def test_repro_writes_every_stage_output(repo):

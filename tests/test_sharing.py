@@ -1,9 +1,8 @@
 """Sharing and publishing, end to end, in a scratch git + DVC repo on the quick profile.
 
-The repo runs only one model's chain (``dvc repro evaluate@gaussian_copula``: simulate, prepare,
-train, sample, evaluate), starts from the project's own ``.dvc/config`` as a fresh clone would,
-then: pushes to the ``shared`` remote on a real S3 server (SeaweedFS, tests/s3_server.py) and
-pulls back, releases the portfolio, and runs the notebook tour on the release. Tests build on the
+The repo is a copy of the session's quick project (conftest ``quick_project``: every stage run
+once), with the project's own ``.dvc/config`` as a fresh clone has it; then it pushes to the
+``shared`` remote on a real S3 server (SeaweedFS, tests/s3_server.py) and pulls back, releases the portfolio, and runs the notebook tour on the release. Tests build on the
 state the previous one left, in file order.
 """
 
@@ -20,9 +19,8 @@ import pytest
 import yaml
 from nbclient import NotebookClient
 
-from conftest import ROOT
+from conftest import ROOT, copy_project, set_param, sh
 from s3_server import list_objects, refused_with, seaweedfs_s3
-from test_pipeline import set_param, sh
 
 MODEL = "gaussian_copula"
 BUCKET = "acacia-team"
@@ -43,18 +41,11 @@ def test_only_synthetic_outputs_have_a_remote():
 
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory):
-    repo = tmp_path_factory.mktemp("sharing")
-    shutil.copy(ROOT / "dvc.yaml", repo / "dvc.yaml")
-    shutil.copy(ROOT / "profiles" / "quick.yaml", repo / "params.yaml")
-    shutil.copytree(ROOT / "src", repo / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    sh(repo, "git", "init", "-q")
-    sh(repo, "dvc", "init", "-q")
+def repo(quick_project, tmp_path_factory):
+    """A copy of the session's quick project with the project's own remotes, as a fresh clone has."""
+    repo = copy_project(quick_project, tmp_path_factory.mktemp("sharing") / "project")
     shutil.copy(ROOT / ".dvc" / "config", repo / ".dvc" / "config")
-    set_param(repo, "frugality.track", False)
-    sh(repo, "dvc", "repro", f"evaluate@{MODEL}")
-    sh(repo, "git", "add", "-A")
-    sh(repo, "git", "commit", "-qm", "one model's chain")
+    sh(repo, "git", "commit", "-qam", "the project's remotes")
     return repo
 
 

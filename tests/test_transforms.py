@@ -132,3 +132,18 @@ def test_unfitted_encoders_say_so():
                 QuantileNormalizer(), CategoricalCodes(), OneHotEncoder()):
         with pytest.raises(NotFittedError, match="fit"):
             enc.transform(np.array([1.0]))
+
+
+@pytest.mark.parametrize("representation", ["flat", "compressed", "two_stage"])
+def test_table_without_series_takes_any_series_representation(representation, tiny_portfolio):
+    """A customers-only table (e.g. Adult) with a model configured for series: no series columns."""
+    from acacia.data.portfolio import Portfolio
+    from acacia.data.schema import Schema
+    from acacia.transforms.table import TableCodec
+
+    schema = Schema(columns=list(tiny_portfolio.schema.columns), series=None)
+    p = Portfolio(tiny_portfolio.customers, tiny_portfolio.consumption.iloc[:0], schema)
+    codec = TableCodec(representation).fit(p)
+    wide = codec.to_table(p)
+    assert list(wide.columns) == list(codec.kinds) and len(wide) == len(p)
+    assert set(codec.kinds) == {c.name for c in schema.feature_columns}

@@ -26,7 +26,10 @@ class TableCodec:
     def fit(self, portfolio: Portfolio) -> TableCodec:
         self.schema_: Schema = portfolio.schema
         self.static_: list[str] = [c.name for c in portfolio.schema.feature_columns]
-        self.series_ = make_series_representation(self.series_representation)
+        # A table without a series (e.g. a public benchmark table) has nothing to compress or to
+        # generate in a second stage: the flat representation of zero periods is zero columns.
+        no_series = portfolio.schema.series is None
+        self.series_ = make_series_representation("flat" if no_series else self.series_representation)
         static = self._static_table(portfolio)
         periods = portfolio.schema.series.periods if portfolio.schema.series is not None else None
         self.series_.fit(portfolio.series_matrix(), static, {c: self.schema_[c].kind for c in self.static_}, periods)

@@ -1,0 +1,33 @@
+"""The quick profile is params.yaml with smaller sizes: same stages, same models, same knobs."""
+
+from pathlib import Path
+
+import yaml
+
+from acacia.models import make_model
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _keys(tree: dict, prefix: str = "") -> set[str]:
+    out = set()
+    for key, value in tree.items():
+        path = f"{prefix}{key}"
+        out.add(path)
+        # Below a model's entry the knobs differ on purpose (network sizes, budgets).
+        if isinstance(value, dict) and not path.startswith("train.models."):
+            out |= _keys(value, f"{path}.")
+    return out
+
+
+def test_quick_profile_has_the_default_sections_and_models():
+    default = yaml.safe_load((ROOT / "params.yaml").read_text())
+    quick = yaml.safe_load((ROOT / "profiles" / "quick.yaml").read_text())
+    assert _keys(quick) == _keys(default)
+    assert list(quick["train"]["models"]) == list(default["train"]["models"])
+
+
+def test_every_default_model_configuration_builds():
+    default = yaml.safe_load((ROOT / "params.yaml").read_text())
+    for name, params in default["train"]["models"].items():
+        assert make_model(name, params).get_params()["seed"] == params.get("seed", 0), name
