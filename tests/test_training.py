@@ -77,6 +77,33 @@ def test_config_errors_name_the_key():
     assert resolve_device("auto").type in ("cpu", "cuda")
 
 
+def test_max_steps_stops_mid_epoch_and_counts_steps():
+    net, data = make_problem()
+    # 230 training rows in batches of 32: 8 steps an epoch, so 11 steps end inside epoch 2.
+    cfg = TrainConfig(max_epochs=50, batch_size=32, patience=50, max_steps=11, progress=False)
+    res = fit(net, mse, data, cfg)
+    assert (res.steps, res.steps_per_epoch, res.stopped_epoch, len(res.history)) == (11, 8, 2, 2)
+    assert res.first_step_seconds > 0 and res.step_seconds > 0
+    assert res.validation_seconds > 0
+    assert res.seconds >= res.first_step_seconds + res.step_seconds + res.validation_seconds
+    # Without a step cap the run is the one it always was.
+    full = fit(make_problem()[0], mse, data, TrainConfig(max_epochs=3, batch_size=32, patience=50, progress=False))
+    assert (full.steps, full.stopped_epoch) == (24, 3)
+    with pytest.raises(ParamsError, match="training.max_steps"):
+        TrainConfig.from_params({"max_steps": 0})
+
+
+def test_checkpoint_written_before_max_steps_existed_still_resumes(tmp_path):
+    cfg = TrainConfig(max_epochs=4, batch_size=32, patience=100, checkpoint_every=2, progress=False)
+    net, data = make_problem()
+    fit(net, mse, data, cfg, checkpoint_dir=tmp_path)
+    state = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+    del state["config"]["max_steps"]  # the layout of checkpoints written by older versions
+    torch.save(state, tmp_path / "checkpoint.pt")
+    # Accepted (no "other training params" error): the missing key takes its default, None.
+    assert fit(make_problem()[0], mse, data, cfg, checkpoint_dir=tmp_path).stopped_epoch == 4
+
+
 class _TinyGAN(nn.Module):
     """Two players, each with its own optimizer, as an adversarial model uses the loop."""
 

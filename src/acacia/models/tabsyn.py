@@ -88,7 +88,14 @@ from acacia.models.base import Synthesizer, register
 from acacia.models.diffusion.denoiser import Detokenizer, Tokenizer, _transformer
 from acacia.models.diffusion.edm import EDMSampler, VectorEDM
 from acacia.models.diffusion.model import NEG_INF
-from acacia.training.loop import TrainConfig, TrainResult, _data_key, fit, resolve_device
+from acacia.training.loop import (
+    TrainConfig,
+    TrainResult,
+    _data_key,
+    config_matches,
+    fit,
+    resolve_device,
+)
 from acacia.transforms.tensor import CodesCodec
 
 #: the shared loop's settings per phase unless ``training`` / ``vae_training`` override them.
@@ -274,7 +281,7 @@ class TabSyn(Synthesizer):
         if done is not None and done.exists():
             # A killed run whose VAE phase had finished resumes at the diffusion phase.
             state = torch.load(done, weights_only=False)
-            if state["config"] != asdict(self.vae_config) or state["data_key"] != _data_key(data):
+            if not config_matches(state["config"], self.vae_config) or state["data_key"] != _data_key(data):
                 raise ParamsError(f"{done} was written with other VAE params or data; delete it to restart")
             self.vae_.load_state_dict(state["module"])
             self.vae_result_ = state["result"]

@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import math
 import os
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -53,6 +54,9 @@ class TrainConfig:
     progress: bool = True
     seed: int = 0
     distributed: bool = False
+    #: stop after this many optimiser steps (mini-batches) in all, even mid-epoch: a benchmark's
+    #: budget (benchmarks/performance.py times K steps); None = epochs and patience only.
+    max_steps: int | None = None
 
     @classmethod
     def from_params(cls, d: dict[str, Any] | None, key: str = "training") -> TrainConfig:
@@ -65,6 +69,9 @@ class TrainConfig:
             raise ParamsError(f"{key}.val_fraction: expected a number in (0, 1), got {cfg.val_fraction}")
         if cfg.max_epochs < 1 or cfg.batch_size < 1 or cfg.patience < 1:
             raise ParamsError(f"{key}: max_epochs, batch_size and patience must be positive")
+        if cfg.max_steps is not None and (isinstance(cfg.max_steps, bool) or not isinstance(cfg.max_steps, int)
+                                          or cfg.max_steps < 1):
+            raise ParamsError(f"{key}.max_steps: expected a positive integer or null, got {cfg.max_steps!r}")
         return cfg
 
 
@@ -75,6 +82,15 @@ class TrainResult:
     best_val_loss: float = math.inf
     stopped_epoch: int = 0
     max_epochs: int = 0
+    # Wall-clock accounting for benchmarks (never used to decide anything): optimiser steps taken,
+    # steps in one epoch, the first step's seconds (one-off costs: allocations, kernel set-up), the
+    # other steps' seconds, the validation passes' seconds, and the whole call (set-up included).
+    steps: int = 0
+    steps_per_epoch: int = 0
+    first_step_seconds: float = 0.0
+    step_seconds: float = 0.0
+    validation_seconds: float = 0.0
+    seconds: float = 0.0
 
     @property
     def epochs_saved(self) -> int:
@@ -122,6 +138,7 @@ def fit(
     randomness from torch's global generator, which is re-seeded every epoch, for resumes to be
     exact.
     """
+    called = time.perf_counter()
     rank, world, device = _setup(cfg)
     if world > 1 and step is not None:
         raise ParamsError("training.distributed: models with their own update step (e.g. a GAN's two "
@@ -138,12 +155,16 @@ def fit(
         objective = nn.parallel.DistributedDataParallel(objective)
 
     result = TrainResult(max_epochs=cfg.max_epochs)
+
+    def out_of_steps(res: TrainResult) -> bool:
+        return cfg.max_steps is not None and res.steps >= cfg.max_steps
+
     best_state = copy.deepcopy(module.state_dict())
     bad_epochs, start_epoch = 0, 1
     ckpt = Path(checkpoint_dir) / CHECKPOINT if checkpoint_dir else None
     if ckpt is not None and ckpt.exists():
         state = torch.load(ckpt, map_location=device, weights_only=False)
-        if state["config"] != asdict(cfg) or state["data_key"] != _data_key(data):
+        if not config_matches(state["config"], cfg) or state["data_key"] != _data_key(data):
             raise ParamsError(
                 f"{ckpt} was written with other training params or data; delete it to restart"
             )
@@ -156,19 +177,25 @@ def fit(
         best_state, bad_epochs = state["best_state"], state["bad_epochs"]
         result = state["result"]
         start_epoch = result.stopped_epoch + 1
+    result.steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
 
     # disable=None: tqdm shows the bar on a terminal only, keeping dvc logs and CI output clean.
     bar = tqdm(range(start_epoch, cfg.max_epochs + 1), disable=None if cfg.progress and rank == 0 else True, desc="train",
                initial=start_epoch - 1, total=cfg.max_epochs, leave=False)
     for epoch in bar:
+        if out_of_steps(result):
+            break  # a resumed run whose step budget was already spent
         torch.manual_seed(cfg.seed * 100_003 + epoch)
         module.train()
         order = torch.randperm(len(train), device=device)
         total, count = 0.0, 0
         for i in range(0, len(train), cfg.batch_size):
+            if out_of_steps(result):
+                break
             rows = order[i : i + cfg.batch_size]
             if len(rows) < world:
                 continue  # every rank must take part in each step: all skip the same tail
+            step_start = time.perf_counter()
             batch = train[rows[rank::world]]
             if step is not None:
                 batch_loss = float(step(module, batch, optims))
@@ -180,9 +207,18 @@ def fit(
                 for optim in optims:
                     optim.step()
                 batch_loss = float(loss.detach())
+            # float() above waited for the device, so this is the step's real wall time.
+            elapsed = time.perf_counter() - step_start
+            if result.steps == 0:
+                result.first_step_seconds = elapsed
+            else:
+                result.step_seconds += elapsed
+            result.steps += 1
             total += batch_loss * len(batch)
             count += len(batch)
+        validation_start = time.perf_counter()
         val_loss = _evaluate(module, loss_fn, val if n_val else train, cfg)
+        result.validation_seconds += time.perf_counter() - validation_start
         if world > 1:
             # Same weights on every rank give the same validation loss; averaging it anyway keeps
             # the stopping decision identical even if float kernels differ between devices.
@@ -198,7 +234,7 @@ def fit(
         else:
             bad_epochs += 1
         bar.set_postfix(loss=f"{row['train_loss']:.4f}", val=f"{val_loss:.4f}", best=result.best_epoch)
-        stop = bad_epochs >= cfg.patience
+        stop = bad_epochs >= cfg.patience or out_of_steps(result)
         if ckpt is not None and rank == 0 and (epoch % cfg.checkpoint_every == 0 or stop or epoch == cfg.max_epochs):
             _save_checkpoint(ckpt, module, optims, best_state, bad_epochs, result, cfg, _data_key(data))
         if on_epoch_end is not None:
@@ -207,6 +243,7 @@ def fit(
             break
     bar.close()
     module.load_state_dict(best_state)
+    result.seconds += time.perf_counter() - called
     return result
 
 
@@ -219,6 +256,12 @@ class _Objective(nn.Module):
 
     def forward(self, batch: torch.Tensor) -> torch.Tensor:
         return self.loss_fn(self.module, batch)
+
+
+def config_matches(saved: dict[str, Any], cfg: TrainConfig) -> bool:
+    """Whether a checkpoint's recorded config is ``cfg``; keys added to TrainConfig since it was
+    written take their defaults, which keep the old behaviour."""
+    return {**asdict(TrainConfig()), **saved} == asdict(cfg)
 
 
 def is_main_process() -> bool:

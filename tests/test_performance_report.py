@@ -1,0 +1,56 @@
+"""The scaling benchmark's report: the exponent fit and the rendering of its JSON records
+(benchmarks/performance_report.py; nothing is measured here)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+_PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "performance_report.py"
+_spec = importlib.util.spec_from_file_location("performance_report", _PATH)
+report = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(report)
+
+
+def test_scaling_exponent_recovers_a_power_law():
+    sizes = [10_000, 100_000, 1_000_000]
+    assert report.scaling_exponent(sizes, [3 * n**1.5 for n in sizes]) == pytest.approx(1.5)
+    assert report.scaling_exponent(sizes, [7.0, 7.0, 7.0]) == pytest.approx(0.0, abs=1e-12)
+    # Missing or non-positive values are left out; one usable point gives no slope.
+    assert report.scaling_exponent(sizes, [2.0, None, 200.0]) == pytest.approx(1.0)
+    assert report.scaling_exponent(sizes, [2.0, 0.0, None]) is None
+
+
+def _record(model: str, size: int, **values) -> dict:
+    return {"model": model, "size": size, "device": "cpu", "status": "ok", "phase": "done", "train_steps": 30,
+            "machine": {"cpu_count": 2, "torch": "2.13.0+cpu"}, **values}
+
+
+def test_render_has_one_table_per_quantity_with_exponents_and_failures(tmp_path):
+    records = [
+        _record("tvae", 10_000, epoch_seconds=2.0, sampling={"n": 2000, "customers_per_second": 1000.0},
+                peak_rss_mib=500),
+        _record("tvae", 100_000, epoch_seconds=20.0, sampling={"n": 2000, "customers_per_second": 500.0},
+                peak_rss_mib=900),
+        _record("tvae", 1_000_000, status="timeout", phase="loaded"),
+    ]
+    folder = tmp_path / "performance"
+    folder.mkdir()
+    for r in records:
+        (folder / f"{r['model']}_{r['size']}_cpu.json").write_text(json.dumps(r))
+    text = report.render(report.load_records(folder), command="python benchmarks/performance.py")
+    for title, *_ in report.QUANTITIES:
+        assert f"### {title}" in text
+    assert "| model | 10k | 100k | 1M | b |" in text
+    assert "| tvae | 2 | 20 | timeout after loaded | 1.00 |" in text
+    # Throughput halves per decade: the time per customer grows as n^0.30.
+    assert "| tvae | 1,000 | 500 | timeout after loaded | 0.30 |" in text
+    assert "## Device: cpu" in text and "- cpu_count: 2" in text
+
+
+def test_missing_records_folder_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no performance records"):
+        report.load_records(tmp_path / "nowhere")
