@@ -2,7 +2,8 @@
 
 A million customers with weekly series is 157 million consumption rows; held at once as pandas
 objects that is tens of GiB. Drawing ``chunk_size`` customers at a time and appending each chunk
-to the Parquet files keeps memory bounded by one chunk, whatever ``n``.
+to the Parquet files keeps memory bounded by two chunks (one drawn while the previous one is
+written), whatever ``n``.
 
 Chunk k is drawn with its own seed (``seed`` itself for the first chunk, so a sample that fits in
 one chunk is exactly ``model.sample(n, seed=seed)``) and its customer ids are renumbered to
@@ -14,6 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +23,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from acacia.data.ids import id_positions, make_ids, take_ids
 from acacia.data.portfolio import CONSUMPTION_FILE, CUSTOMERS_FILE, SCHEMA_FILE, Portfolio
-from acacia.errors import ParamsError
+from acacia.errors import DataError, ParamsError
 from acacia.models.base import Synthesizer
 
 ID_PREFIX = "S"
@@ -38,10 +41,13 @@ def chunk_seed(seed: int, k: int) -> int:
 def renumber(part: Portfolio, start: int) -> Portfolio:
     """The same customers with ids ``S{start + 1}``, ``S{start + 2}``, ... in table order."""
     idc = part.schema.id_column
-    new = pd.Series([f"{ID_PREFIX}{i:07d}" for i in range(start + 1, start + len(part) + 1)], dtype=str)
-    row = pd.Index(part.customers[idc]).get_indexer(part.consumption[idc])
-    customers = part.customers.assign(**{idc: new.to_numpy()})
-    consumption = part.consumption.assign(**{idc: new.to_numpy()[row]})
+    new = make_ids(ID_PREFIX, start, len(part))
+    row = id_positions(part.consumption[idc], part.customers[idc])
+    if (row < 0).any():
+        unknown = part.consumption[idc].iloc[int(np.argmax(row < 0))]
+        raise DataError(f"sampled consumption for unknown customer '{unknown}'")
+    customers = part.customers.assign(**{idc: new.array})
+    consumption = part.consumption.assign(**{idc: take_ids(new, row).array})
     return Portfolio(customers, consumption, part.schema)
 
 
@@ -64,6 +70,11 @@ class _Appender:
             self.writer.close()
 
 
+def _write_part(files: dict[str, _Appender], part: Portfolio) -> None:
+    files[CUSTOMERS_FILE].write(part.customers)
+    files[CONSUMPTION_FILE].write(part.consumption)
+
+
 def sample_to_parquet(model: Synthesizer, n: int, folder: str | Path, seed: int,
                       chunk_size: int = 50_000, validate: bool = True) -> int:
     """Write ``n`` synthetic customers to ``folder`` (customers, consumption, schema); returns
@@ -83,14 +94,22 @@ def sample_to_parquet(model: Synthesizer, n: int, folder: str | Path, seed: int,
                  CONSUMPTION_FILE: _Appender(tmp / CONSUMPTION_FILE)}
         schema, written = None, 0
         try:
-            for k, start in enumerate(range(0, max(n, 1), chunk_size)):
-                m = min(chunk_size, n - start)
-                part = renumber(model.sample(m, seed=chunk_seed(seed, k)), start)
-                if validate:
-                    part.validate(source=f"synthetic chunk {k}")
-                files[CUSTOMERS_FILE].write(part.customers)
-                files[CONSUMPTION_FILE].write(part.consumption)
-                schema, written = part.schema, written + len(part)
+            # Chunk k is written on a worker thread while chunk k + 1 is drawn: Parquet encoding
+            # releases the GIL, so on two cores the two overlap. One write at a time keeps the
+            # row groups in order and memory at two chunks; leaving the pool waits for it.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                pending = None
+                for k, start in enumerate(range(0, max(n, 1), chunk_size)):
+                    m = min(chunk_size, n - start)
+                    part = renumber(model.sample(m, seed=chunk_seed(seed, k)), start)
+                    if validate:
+                        part.validate(source=f"synthetic chunk {k}")
+                    if pending is not None:
+                        pending.result()  # a failed write stops the run here
+                    pending = pool.submit(_write_part, files, part)
+                    schema, written = part.schema, written + len(part)
+                if pending is not None:
+                    pending.result()
         finally:
             for f in files.values():
                 f.close()

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from acacia.data.ids import take_ids
 from acacia.data.schema import Schema
 from acacia.errors import DataError
 
@@ -70,13 +71,17 @@ class Portfolio:
         spec = schema.series
         if spec is None:
             return pd.DataFrame(columns=[schema.id_column, "period_start", "kwh"])
-        r, c = np.nonzero(~np.isnan(mat))
+        read = ~np.isnan(mat)
+        r, c = np.nonzero(read)
+        # Row-major like np.nonzero: mat[read] is mat[r, c] without the fancy indexing. Every
+        # column is a fresh array, so the frame need not copy them (millions of rows).
         return pd.DataFrame(
             {
-                schema.id_column: np.asarray(ids)[r],
+                schema.id_column: take_ids(pd.Series(ids), r).array,
                 "period_start": spec.periods[c],
-                spec.value: mat[r, c],
-            }
+                spec.value: mat[read],
+            },
+            copy=False,
         )
 
     # ------------------------------------------------------------------ I/O

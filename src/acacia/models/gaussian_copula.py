@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from acacia.models.base import Synthesizer, register
 from acacia.transforms.encoders import (
@@ -89,13 +90,17 @@ class GaussianCopula(Synthesizer):
 
     def _sample_table(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
         z = rng.standard_normal((n, self.factor_.shape[0])) @ self.factor_.T
+        # Φ once for every column, written transposed so each column's uniforms are contiguous
+        # for its inverse.
+        u = np.empty((z.shape[1], n))
+        special.ndtr(z, out=u.T)
         out: dict[str, np.ndarray] = {}
         for j, (col, role, enc) in enumerate(self.layout_):
             if role == "category":
-                out[col] = from_tokens(enc.inverse_transform(z[:, j]))
+                out[col] = from_tokens(enc.categories_)[enc.codes_from_uniform(u[j])]
             elif role == "value":
-                out[col] = enc.inverse_transform(z[:, j])
+                out[col] = enc.from_uniform(u[j])
             else:
-                is_null = enc.inverse_transform(z[:, j]).astype(float) >= 0.5
+                is_null = enc.categories_.astype(float)[enc.codes_from_uniform(u[j])] >= 0.5
                 out[col] = np.where(is_null, np.nan, out[col])
         return pd.DataFrame(out)[self.columns_]

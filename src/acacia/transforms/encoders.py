@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from acacia.errors import NotFittedError
 
@@ -53,8 +53,12 @@ class QuantileNormalizer:
         return np.where(np.isnan(v), np.nan, stats.norm.ppf(u))
 
     def inverse_transform(self, z: np.ndarray) -> np.ndarray:
+        # special.ndtr is what stats.norm.cdf evaluates, without its per-call argument handling.
+        return self.from_uniform(special.ndtr(np.asarray(z, dtype=float)))
+
+    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+        """The inverse from Φ(z) (a caller holding many columns takes Φ once for all)."""
         _check_fitted(self, "quantiles_")
-        u = stats.norm.cdf(np.asarray(z, dtype=float))
         # Undo transform()'s clipping at the edges so the minimum and maximum come back exactly.
         u = np.where(u <= 2 * _EPS, 0.0, np.where(u >= 1 - 2 * _EPS, 1.0, u))
         return np.interp(u, self.probs_, self.quantiles_)
@@ -96,9 +100,12 @@ class FrequencyIntervalEncoder:
 
     def inverse_transform(self, z: np.ndarray) -> np.ndarray:
         _check_fitted(self, "categories_")
-        u = stats.norm.cdf(np.asarray(z, dtype=float))
-        idx = np.clip(np.searchsorted(self.edges_, u, side="right") - 1, 0, len(self.categories_) - 1)
-        return self.categories_[idx]
+        return self.categories_[self.codes_from_uniform(special.ndtr(np.asarray(z, dtype=float)))]
+
+    def codes_from_uniform(self, u: np.ndarray) -> np.ndarray:
+        """Index in ``categories_`` of the interval holding each Φ(z)."""
+        _check_fitted(self, "categories_")
+        return np.clip(np.searchsorted(self.edges_, u, side="right") - 1, 0, len(self.categories_) - 1)
 
 
 class MissingIndicator:

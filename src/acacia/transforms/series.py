@@ -179,14 +179,15 @@ class CompressedSeries:
     def _ar1_noise(self, n: int, t: int, rng: np.random.Generator) -> np.ndarray:
         """Unit-variance AR(1) paths, one per row."""
         phi = self.noise_ar1_
-        eps = rng.standard_normal((n, t))
-        out = np.empty((n, t))
+        # Periods as rows while recursing: each step then reads and writes contiguous memory.
+        eps = rng.standard_normal((n, t)).T.copy()
+        out = np.empty((t, n))
         if t:
-            out[:, 0] = eps[:, 0]
+            out[0] = eps[0]
         scale = np.sqrt(1.0 - phi**2)
         for j in range(1, t):
-            out[:, j] = phi * out[:, j - 1] + scale * eps[:, j]
-        return out
+            out[j] = phi * out[j - 1] + scale * eps[j]
+        return out.T
 
 
 class TwoStageSeries:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from acacia.data.ids import make_ids
 from acacia.data.portfolio import Portfolio
 from acacia.data.schema import Schema
 from acacia.errors import NotFittedError
@@ -75,7 +76,7 @@ class TableCodec:
         two-stage), so a seeded ``sample`` stays reproducible."""
         self._check()
         n = len(table)
-        ids = pd.Series([f"{id_prefix}{i:07d}" for i in range(1, n + 1)], dtype=str)
+        ids = make_ids(id_prefix, 0, n)
         customers: dict[str, object] = {self.schema_.id_column: ids}
         for c in self.schema_.feature_columns:
             customers[c.name] = _decode_column(table[c.name].to_numpy(), c)
@@ -103,6 +104,18 @@ def _decode_column(values: np.ndarray, col) -> pd.Series:
         return pd.Series(v)
     s = pd.Series(values, dtype=object)
     if col.kind == "boolean":
-        s = s.map(lambda x: None if x is None or pd.isna(x) else bool(x == True or x == "True"))  # noqa: E712
-        return s.astype("boolean")
+        v = s.to_numpy()
+        null = pd.isna(v)
+        truth = np.zeros(len(v), dtype=bool)
+        # Compared only where not null: pd.NA == True is NA, which has no truth value.
+        w = v[~null]
+        truth[~null] = (w == True) | (w == "True")  # noqa: E712
+        return pd.Series(pd.arrays.BooleanArray(truth, null))
+    # A column takes few distinct labels: convert those to strings, then take (per-row
+    # conversion was a large part of sampling time). Only plain strings are sure to compare
+    # as they print (1 == 1.0 == True would merge labels), so anything else converts per row.
+    codes, labels = pd.factorize(s)
+    if all(isinstance(x, str) for x in labels):
+        strings = pd.Series(labels.to_numpy(dtype=object), dtype=object).astype("str").array
+        return pd.Series(strings.take(codes, allow_fill=True))
     return s.astype(object).where(s.notna(), None).astype("str").where(s.notna(), None)
