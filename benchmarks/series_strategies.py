@@ -108,7 +108,8 @@ def render() -> str:
             lines.append("| " + " | ".join([r["model"], r["strategy"], *vals, str(r["wide_columns"]),
                                             _fmt(r["fit_seconds"]), _fmt(r["sample_seconds"]),
                                             _fmt(r["peak_rss_mib"])]) + " |")
-        lines += ["", *recommendation(rows), ""]
+        notes = [f"- {r['model']} / {r['strategy']}: {r['note']}" for r in rows if r.get("note")]
+        lines += ["", *(["Notes on single rows:", "", *notes, ""] if notes else []), *recommendation(rows), ""]
     return "\n".join(lines) + "\n"
 
 
