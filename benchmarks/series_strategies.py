@@ -78,7 +78,10 @@ def _fmt(v) -> str:
 
 
 def render() -> str:
-    records = [json.loads(p.read_text()) for p in sorted(OUT.glob("*.json"))]
+    everything = [json.loads(p.read_text()) for p in sorted(OUT.glob("*.json"))]
+    # A "probe" is a combination too costly to run in full: a few timed steps (see its note).
+    records = [r for r in everything if not r.get("probe")]
+    probes = [r for r in everything if r.get("probe")]
     lines = [
         "# Consumption series inside a tabular generator: three strategies",
         "",
@@ -109,6 +112,8 @@ def render() -> str:
                                             _fmt(r["fit_seconds"]), _fmt(r["sample_seconds"]),
                                             _fmt(r["peak_rss_mib"])]) + " |")
         notes = [f"- {r['model']} / {r['strategy']}: {r['note']}" for r in rows if r.get("note")]
+        notes += [f"- {r['model']} / {r['strategy']} (not run in full): {r['note']}" for r in probes
+                  if r["frequency"] == freq]
         lines += ["", *(["Notes on single rows:", "", *notes, ""] if notes else []), *recommendation(rows), ""]
     return "\n".join(lines) + "\n"
 
