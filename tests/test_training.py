@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from acacia.errors import ParamsError
-from acacia.training.loop import TrainConfig, fit, resolve_device
+from acacia.training.loop import TrainConfig, WeightAverage, fit, resolve_device
 
 
 def make_problem(seed: int = 0):
@@ -46,8 +46,10 @@ def test_early_stopping_restores_best_weights():
         assert float(mse(net, val)) == pytest.approx(res.best_val_loss, rel=1e-5)
 
 
-def test_interrupted_run_resumes_to_the_same_state(tmp_path):
-    cfg = TrainConfig(max_epochs=12, batch_size=32, lr=1e-2, patience=100, checkpoint_every=2, progress=False)
+@pytest.mark.parametrize("ema_decay", [None, 0.9])
+def test_interrupted_run_resumes_to_the_same_state(tmp_path, ema_decay):
+    cfg = TrainConfig(max_epochs=12, batch_size=32, lr=1e-2, patience=100, checkpoint_every=2, progress=False,
+                      ema_decay=ema_decay)
     net_a, data = make_problem()
     full = fit(net_a, mse, data, cfg)
 
@@ -174,3 +176,37 @@ def test_two_optimizer_run_resumes_to_the_same_state(tmp_path, one_thread):
     assert resumed.history == full.history
     for pa, pc in zip(net_a.state_dict().values(), net_c.state_dict().values(), strict=True):
         assert torch.equal(pa, pc)
+
+
+def test_weight_average_is_the_warmed_up_exponential_average():
+    net = nn.Linear(1, 1)
+    average = WeightAverage(net, decay=0.5)
+    expected = net.weight.detach().clone()
+    for n, value in enumerate([1.0, 2.0, 4.0], start=1):
+        with torch.no_grad():
+            net.weight.fill_(value)
+        average.update(net)
+        d = min(0.5, (1 + n) / (10 + n))
+        expected = d * expected + (1 - d) * value
+        assert torch.allclose(average.state["weight"], expected)
+    live = net.weight.detach().clone()
+    average.swap(net)
+    assert torch.allclose(net.weight, expected)
+    average.swap(net)
+    assert torch.equal(net.weight, live)
+
+
+def test_averaged_weights_are_validated_and_returned():
+    net, data = make_problem()
+    cfg = TrainConfig(max_epochs=15, batch_size=32, lr=3e-2, patience=100, progress=False, ema_decay=0.95)
+    res = fit(net, mse, data, cfg)
+    split = torch.randperm(len(data), generator=torch.Generator().manual_seed(cfg.seed))
+    net.eval()
+    with torch.no_grad():
+        assert float(mse(net, data[split[:26]])) == pytest.approx(res.best_val_loss, rel=1e-5)
+    raw = fit(make_problem()[0], mse, data, TrainConfig(max_epochs=15, batch_size=32, lr=3e-2, patience=100,
+                                                        progress=False))
+    assert [r["train_loss"] for r in res.history] == [r["train_loss"] for r in raw.history]  # same live run
+    assert [r["val_loss"] for r in res.history] != [r["val_loss"] for r in raw.history]
+    with pytest.raises(ParamsError, match="training.ema_decay"):
+        TrainConfig.from_params({"ema_decay": 1.0})

@@ -50,10 +50,10 @@ Deviations, each for a stated reason:
   β = 0.999, an imperfect noise prediction at t = T−1 is amplified about 30 times, and a
   CPU-budget model sent the chain to scores of ±200 without it (measured on the tiny test
   portfolio, which then lost every null and one of its three heating types);
-- no exponential moving average of the weights (the paper samples from an EMA, decay 0.999) and
-  no linear decay of the learning rate to 0: the shared loop keeps the weights of the best
-  validation epoch instead, and a decay to 0 needs a fixed number of steps, which early stopping
-  does not have;
+- the moving average of the weights is the paper's (decay 0.999 every step, ``training.ema_decay``),
+  but early stopping watches the averaged weights and keeps those of the best validation
+  epoch; no linear decay of the learning rate to 0, which needs a fixed number of steps that
+  early stopping does not have;
 - the denoiser's categorical input is the one-hot (0 / 1) of x_t; the released code feeds its
   log (0 / log 10⁻³⁰ ≈ −69), a scale the first layer must learn to undo;
 - nullable numerical columns: the network input in null rows is 0 (the median's score) and the
@@ -81,7 +81,7 @@ from acacia.transforms.tensor import CodesCodec
 
 #: the shared loop's settings unless ``training`` overrides them (see the deviations above).
 DEFAULT_TRAINING: dict[str, Any] = {"max_epochs": 300, "patience": 30, "batch_size": 1024,
-                                    "lr": 0.002, "weight_decay": 0.0}
+                                    "lr": 0.002, "weight_decay": 0.0, "ema_decay": 0.999}
 
 
 def diffusion_loss(module: GaussianMultinomialDiffusion, batch: torch.Tensor) -> torch.Tensor:

@@ -25,9 +25,17 @@ Deviations, each for a stated reason:
   validation loss (the unweighted sum of both parts, at a fixed seed), batches of 256, instead of
   8,000 epochs of batches of 2,048 keeping the best training loss: CPU budgets, and this
   project's early-stopping protocol;
-- no exponential moving average of the weights and no reduce-on-plateau learning rate: the
-  paper updates its EMA (decay 0.997) once per epoch, which only pays off over thousands of
-  epochs, and the shared loop keeps the weights of the best validation epoch instead;
+- the moving average of the weights (``training.ema_decay``) is updated after every optimiser
+  step with decay 0.999 (a horizon of about 1,000 steps), and early stopping watches the
+  averaged weights; the paper's EMA (decay 0.997) was sized for its 8,000 epochs. No
+  reduce-on-plateau learning rate. The average is not optional polish: without it, at a
+  constant learning rate of 10⁻³, the weights of the best epoch carried Adam's step-to-step
+  jitter into the output. On the default portfolio (8,000 customers, 97 epochs) the denoiser's
+  prediction at t = 1, which should be the data mean, was off by up to 0.19 standard deviations
+  (kWh level, surface, subscribed power) and P(electric heating) by +5 points, and the samples
+  followed: 47 % electric heating against 38 %, column Shape 0.936 against the copula's 0.978.
+  Eight more epochs at a learning rate of 10⁻⁴ removed the offset (Shape of the model's table
+  0.959 → 0.976), which is what an average of the weights does without a second phase;
 - the λ_num annealing runs over ``max_epochs`` (the paper: over its 8,000 epochs);
 - classifier-free guidance takes its unconditional prediction from the same network with the
   condition columns fully noised ([MASK] / σ_max), instead of a separately trained model of the
@@ -55,7 +63,7 @@ from acacia.transforms.tensor import CodesCodec
 
 #: the shared loop's settings unless ``training`` overrides them (see the deviations above).
 DEFAULT_TRAINING: dict[str, Any] = {"max_epochs": 500, "patience": 50, "batch_size": 256,
-                                    "lr": 1e-3, "weight_decay": 0.0}
+                                    "lr": 1e-3, "weight_decay": 0.0, "ema_decay": 0.999}
 
 
 def diffusion_loss(module: MixedDiffusion, batch: torch.Tensor) -> torch.Tensor:

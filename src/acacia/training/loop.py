@@ -1,7 +1,7 @@
 """The one training loop every neural synthesizer uses.
 
-Mini-batches, AdamW, a held-out validation split, early stopping on validation loss with the
-best weights restored, a checkpoint every K epochs that a killed run resumes from, ``device:
+Mini-batches, AdamW, an optional moving average of the weights (``ema_decay``), a held-out
+validation split, early stopping on validation loss with the best weights restored, a checkpoint every K epochs that a killed run resumes from, ``device:
 auto``, a progress bar, and the loss history for the training-curve plot.
 
 Adversarial models plug in through two optional arguments of :func:`fit`: ``optimizers`` builds
@@ -57,6 +57,11 @@ class TrainConfig:
     #: stop after this many optimiser steps (mini-batches) in all, even mid-epoch: a benchmark's
     #: budget (benchmarks/performance.py times K steps); None = epochs and patience only.
     max_steps: int | None = None
+    #: exponential moving average of the weights, updated after every optimiser step (e.g.
+    #: 0.999); validation, early stopping and the weights fit returns then use the average.
+    #: None = the raw weights. Diffusion models need it: without, Adam's step-to-step jitter at a
+    #: constant learning rate shifts their outputs (see models/tabdiff.py).
+    ema_decay: float | None = None
 
     @classmethod
     def from_params(cls, d: dict[str, Any] | None, key: str = "training") -> TrainConfig:
@@ -72,6 +77,9 @@ class TrainConfig:
         if cfg.max_steps is not None and (isinstance(cfg.max_steps, bool) or not isinstance(cfg.max_steps, int)
                                           or cfg.max_steps < 1):
             raise ParamsError(f"{key}.max_steps: expected a positive integer or null, got {cfg.max_steps!r}")
+        if cfg.ema_decay is not None and (isinstance(cfg.ema_decay, bool) or not isinstance(cfg.ema_decay, int | float)
+                                          or not 0 < cfg.ema_decay < 1):
+            raise ParamsError(f"{key}.ema_decay: expected a number in (0, 1) or null, got {cfg.ema_decay!r}")
         return cfg
 
 
@@ -111,6 +119,34 @@ LossFn = Callable[[nn.Module, torch.Tensor], torch.Tensor]
 OptimizersFn = Callable[[nn.Module, TrainConfig], list[torch.optim.Optimizer]]
 #: one batch's updates, with the optimizers ``OptimizersFn`` built; returns the loss to log.
 StepFn = Callable[[nn.Module, torch.Tensor, list[torch.optim.Optimizer]], float]
+
+
+class WeightAverage:
+    """An exponential moving average of a module's floating-point state (parameters and float
+    buffers; integer buffers such as step counters are copied). The decay is warmed up as
+    min(decay, (1 + n) / (10 + n)) after n updates, so that the average is not anchored to the
+    random initial weights."""
+
+    def __init__(self, module: nn.Module, decay: float) -> None:
+        self.decay, self.updates = decay, 0
+        self.state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+    @torch.no_grad()
+    def update(self, module: nn.Module) -> None:
+        self.updates += 1
+        weight = 1 - min(self.decay, (1 + self.updates) / (10 + self.updates))
+        live = module.state_dict()
+        floats = [k for k, v in self.state.items() if v.is_floating_point()]
+        torch._foreach_lerp_([self.state[k] for k in floats], [live[k].detach() for k in floats], weight)
+        for k, v in self.state.items():
+            if not v.is_floating_point():
+                v.copy_(live[k])
+
+    def swap(self, module: nn.Module) -> None:
+        """Exchange the module's weights and the average (call twice to undo)."""
+        live = {k: v.detach().clone() for k, v in module.state_dict().items()}
+        module.load_state_dict(self.state)
+        self.state = live
 
 
 def default_optimizers(module: nn.Module, cfg: TrainConfig) -> list[torch.optim.Optimizer]:
@@ -160,6 +196,7 @@ def fit(
         return cfg.max_steps is not None and res.steps >= cfg.max_steps
 
     best_state = copy.deepcopy(module.state_dict())
+    average = WeightAverage(module, cfg.ema_decay) if cfg.ema_decay is not None else None
     bad_epochs, start_epoch = 0, 1
     ckpt = Path(checkpoint_dir) / CHECKPOINT if checkpoint_dir else None
     if ckpt is not None and ckpt.exists():
@@ -175,6 +212,8 @@ def fit(
         for optim, optim_state in zip(optims, saved, strict=True):
             optim.load_state_dict(optim_state)
         best_state, bad_epochs = state["best_state"], state["bad_epochs"]
+        if average is not None:
+            average.state, average.updates = state["ema"]["state"], state["ema"]["updates"]
         result = state["result"]
         start_epoch = result.stopped_epoch + 1
     result.steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
@@ -207,6 +246,8 @@ def fit(
                 for optim in optims:
                     optim.step()
                 batch_loss = float(loss.detach())
+            if average is not None:
+                average.update(module)
             # float() above waited for the device, so this is the step's real wall time.
             elapsed = time.perf_counter() - step_start
             if result.steps == 0:
@@ -217,6 +258,8 @@ def fit(
             total += batch_loss * len(batch)
             count += len(batch)
         validation_start = time.perf_counter()
+        if average is not None:
+            average.swap(module)  # validate (and keep as best) the averaged weights
         val_loss = _evaluate(module, loss_fn, val if n_val else train, cfg)
         result.validation_seconds += time.perf_counter() - validation_start
         if world > 1:
@@ -233,10 +276,12 @@ def fit(
             best_state = copy.deepcopy(module.state_dict())
         else:
             bad_epochs += 1
+        if average is not None:
+            average.swap(module)  # back to the live weights the optimiser updates
         bar.set_postfix(loss=f"{row['train_loss']:.4f}", val=f"{val_loss:.4f}", best=result.best_epoch)
         stop = bad_epochs >= cfg.patience or out_of_steps(result)
         if ckpt is not None and rank == 0 and (epoch % cfg.checkpoint_every == 0 or stop or epoch == cfg.max_epochs):
-            _save_checkpoint(ckpt, module, optims, best_state, bad_epochs, result, cfg, _data_key(data))
+            _save_checkpoint(ckpt, module, optims, best_state, bad_epochs, result, cfg, _data_key(data), average)
         if on_epoch_end is not None:
             on_epoch_end(epoch, row)
         if stop:
@@ -304,12 +349,14 @@ def _data_key(data: torch.Tensor) -> str:
     return f"{tuple(data.shape)}:{float(data.double().sum()):.10g}:{float(data.double().abs().sum()):.10g}"
 
 
-def _save_checkpoint(path: Path, module, optims, best_state, bad_epochs, result, cfg, data_key) -> None:
+def _save_checkpoint(path: Path, module, optims, best_state, bad_epochs, result, cfg, data_key,
+                     average: WeightAverage | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     torch.save(
         {"module": module.state_dict(), "optims": [o.state_dict() for o in optims], "best_state": best_state,
-         "bad_epochs": bad_epochs, "result": result, "config": asdict(cfg), "data_key": data_key},
+         "bad_epochs": bad_epochs, "result": result, "config": asdict(cfg), "data_key": data_key,
+         "ema": None if average is None else {"state": average.state, "updates": average.updates}},
         tmp,
     )
     os.replace(tmp, path)
