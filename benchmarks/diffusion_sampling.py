@@ -3,9 +3,10 @@
 Run by hand after `dvc repro` (it loads `models/<model>/`, never trains), from the repository root:
 
     .venv/bin/python benchmarks/diffusion_sampling.py --models tabdiff --n 2000
-    .venv/bin/python benchmarks/diffusion_sampling.py --models tabdiff --n 100000 --configs steps25
+    .venv/bin/python benchmarks/diffusion_sampling.py --models tabdiff --n 100000 --configs steps20
 
-(``steps25`` is the default pipeline's TabDiff sampler: params.yaml, ``num_timesteps: 25``.)
+(``steps20`` is the default pipeline's TabDiff sampler: params.yaml, ``num_timesteps: 20``; the
+rows drawn in chunks of ``sample_batch_size`` rows, as the model is configured.)
 
 For each sampler configuration (steps, Heun's correction), draws ``n`` customers with their
 weekly series and records the wall time, customers per second, the time 100,000 customers would
@@ -18,6 +19,7 @@ reports/diffusion_sampling.md is rendered from all of them.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import resource
@@ -40,7 +42,10 @@ def run(model_name: str, config: str, n: int, seed: int) -> dict:
     from acacia.evaluation.fidelity import column_pair_trends, column_shapes
     from acacia.models import Synthesizer
 
-    model = Synthesizer.load(ROOT / "models" / model_name)
+    folder = ROOT / "models" / model_name
+    model = Synthesizer.load(folder)
+    # Which trained model was timed: rows of earlier trainings stay in the report beside it.
+    model_sha = hashlib.sha256((folder / "model.pkl").read_bytes()).hexdigest()[:10]
     steps, heun = CONFIGS[config]
     model.sampler.num_timesteps, model.sampler.second_order = steps, heun
     t = time.perf_counter()
@@ -62,6 +67,8 @@ def run(model_name: str, config: str, n: int, seed: int) -> dict:
         "trend_mean": round(float(np.mean(list(trends.values()))), 4),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "cpu_count": os.cpu_count(),
+        "chunk_size": model.sampler.chunk_size,
+        "model_sha": model_sha,
     }
 
 
@@ -75,13 +82,17 @@ def render() -> None:
         "(2 CPU cores, torch CPU build). Shape / Trend: means over the analysis table (static",
         "columns + series summaries) against the train split at equal size, as `evaluate` computes",
         "them. `paper` is TabDiff's sampler (50 steps, Heun's correction: 99 network calls per",
-        "row); the others trade steps for speed.",
+        "row); the others trade steps for speed. *model file*: the first digits of the SHA-256 of the",
+        "timed `models/<model>/model.pkl` (rows without one timed an earlier training, drawn in chunks",
+        "of 4,096 rows).",
         "",
-        "| model | config | steps | Heun | customers | seconds | customers/s | min per 100k | Shape | Trend | peak RSS (MiB) |",
-        "| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| model | model file | config | steps | Heun | chunk | customers | seconds | customers/s | min per 100k | "
+        "Shape | Trend | peak RSS (MiB) |",
+        "| --- | --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
-        lines.append(f"| {r['model']} | {r['config']} | {r['steps']} | {'yes' if r['heun'] else 'no'} | "
+        lines.append(f"| {r['model']} | {r.get('model_sha', 'earlier')} | {r['config']} | {r['steps']} | "
+                     f"{'yes' if r['heun'] else 'no'} | {r.get('chunk_size', 4096):,} | "
                      f"{r['n']:,} | {r['seconds']} | {r['customers_per_second']} | {r['minutes_per_100k']} | "
                      f"{r['shape_mean']:.4f} | {r['trend_mean']:.4f} | {r['peak_rss_mib']} |")
     REPORT.write_text("\n".join(lines) + "\n")
@@ -101,7 +112,8 @@ def main() -> None:
             for config in args.configs:
                 result = run(name, config, args.n, args.seed)
                 print(result, flush=True)
-                (OUT_DIR / f"{name}_{config}_{args.n}.json").write_text(json.dumps(result, indent=1) + "\n")
+                stem = f"{name}_{config}_{args.n}_{result['model_sha']}"
+                (OUT_DIR / f"{stem}.json").write_text(json.dumps(result, indent=1) + "\n")
     render()
 
 

@@ -43,13 +43,18 @@ class QuantileNormalizer:
         self.probs_ = probs
         return self
 
-    def transform(self, x: np.ndarray) -> np.ndarray:
+    def transform(self, x: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Normal scores; a value repeated in the data (an integer, a share stuck at 0, a date
+        shared by many rows) owns the band [F(x−), F(x)] of the CDF. Without ``rng`` it maps to
+        the band's middle (mid-rank: a constant column sits at z = 0, not at an edge); with
+        ``rng`` to a uniform draw inside the band (dequantisation), so that the scores are
+        exactly N(0, 1) with no point masses. Both invert to the same value."""
         _check_fitted(self, "quantiles_")
         v = np.asarray(x, dtype=float)
-        # Mid-rank of ties keeps constant columns at z = 0 instead of an edge.
         lo = np.interp(v, self.quantiles_, self.probs_, left=0.0, right=1.0)
         hi = -np.interp(-v, -self.quantiles_[::-1], -self.probs_[::-1], left=-1.0, right=0.0)
-        u = np.clip((lo + hi) / 2, _EPS, 1 - _EPS)
+        share = 0.5 if rng is None else rng.uniform(size=v.shape)
+        u = np.clip(lo + share * (hi - lo), _EPS, 1 - _EPS)
         return np.where(np.isnan(v), np.nan, stats.norm.ppf(u))
 
     def inverse_transform(self, z: np.ndarray) -> np.ndarray:

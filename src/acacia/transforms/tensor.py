@@ -147,8 +147,8 @@ class CodesCodec:
         self._check()
         return [self.numeric_.index(s.column) if s.role == "missing" else None for s in self.slots_]
 
-    def encode_numeric(self, column: str, values: np.ndarray) -> np.ndarray:
-        z = self.encoders_[column].transform(np.asarray(values, dtype=float))
+    def encode_numeric(self, column: str, values: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        z = self.encoders_[column].transform(np.asarray(values, dtype=float), rng=rng)
         return np.nan_to_num(z, nan=0.0).astype(np.float32)
 
     def encode_codes(self, slot: CategoricalSlot, values: pd.Series) -> np.ndarray:
@@ -156,11 +156,14 @@ class CodesCodec:
             return pd.isna(values).to_numpy(dtype=np.int64)
         return self.encoders_[slot.column].transform(values).astype(np.int64)
 
-    def transform(self, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    def transform(self, table: pd.DataFrame, rng: np.random.Generator | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """``rng``: spread repeated numeric values over their CDF band (see
+        :meth:`QuantileNormalizer.transform`) instead of mapping them to its middle."""
         self._check()
         num = np.zeros((len(table), len(self.numeric_)), dtype=np.float32)
         for j, col in enumerate(self.numeric_):
-            num[:, j] = self.encode_numeric(col, table[col].to_numpy(dtype=float))
+            num[:, j] = self.encode_numeric(col, table[col].to_numpy(dtype=float), rng=rng)
         codes = np.zeros((len(table), len(self.slots_)), dtype=np.int64)
         for j, slot in enumerate(self.slots_):
             codes[:, j] = self.encode_codes(slot, table[slot.column])

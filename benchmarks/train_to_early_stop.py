@@ -1,0 +1,141 @@
+"""Training to early stop, measured end to end at scale (issue 10, item 3).
+
+``benchmarks/performance.py`` times K optimiser steps and *projects* the time to early stop from
+the pipeline's own run on 8,000 customers. That projection cannot know how many epochs a larger
+training set needs: more rows mean more steps per epoch, so the validation loss usually settles
+after fewer epochs. This script measures it instead: it simulates ``--n`` customers (weekly
+series), fits one model on all of them with its ``train.models`` parameters of params.yaml (the
+loop holds out its own validation share), to early stopping, and records the wall time, the
+epochs and steps, codecarbon's energy and the peak memory.
+
+Run by hand (never in the test suite), on an otherwise idle machine:
+
+    OMP_NUM_THREADS=2 .venv/bin/python benchmarks/train_to_early_stop.py --model tabdiff --n 100000
+    .venv/bin/python benchmarks/train_to_early_stop.py --render-only
+
+→ ``reports/train_scale/<model>_<n>_<device>.json`` (+ ``_curve.csv``) and ``reports/train_scale.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def measure(model: str, n: int, params: dict[str, Any], device: str, work: Path) -> dict[str, Any]:
+    import pandas as pd
+    import torch
+
+    from acacia.data.portfolio import Portfolio
+    from acacia.data.simulator import SimulatorConfig, simulate_to_folder
+    from acacia.frugality import track
+    from acacia.models import make_model
+
+    raw = work / "raw"
+    t0 = time.perf_counter()
+    simulate_to_folder(SimulatorConfig.from_params({**params["simulate"], "n_customers": n, "frequency": "weekly"}), raw)
+    simulate_seconds = time.perf_counter() - t0
+    data = Portfolio.load(raw)
+    model_params = dict(params["train"]["models"][model])
+    if device != "auto":
+        model_params["training"] = {**(model_params.get("training") or {}), "device": device}
+    synth = make_model(model, model_params)
+    with track("train") as cost:
+        synth.fit(data)
+    result = synth.training_result_
+    return {
+        "model": model, "n_fit": len(data), "device": "cuda" if device == "cuda" or (
+            device == "auto" and torch.cuda.is_available()) else "cpu",
+        "machine": {"cpu": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
+                    "torch_threads": torch.get_num_threads(), "torch": torch.__version__},
+        "simulate_seconds": round(simulate_seconds, 1),
+        **cost,
+        "stopped_epoch": result.stopped_epoch, "best_epoch": result.best_epoch,
+        "max_epochs": result.max_epochs, "epochs_saved": result.epochs_saved,
+        "steps": result.steps, "steps_per_epoch": result.steps_per_epoch,
+        "loop_seconds": round(result.seconds, 1),
+        "seconds_per_epoch": round(result.seconds / max(result.stopped_epoch, 1), 2),
+        "best_val_loss": result.best_val_loss,
+        "training": model_params.get("training"),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "curve": pd.DataFrame(result.history).to_dict(orient="list"),
+    }
+
+
+def render(folder: Path) -> str:
+    rows = []
+    for path in sorted(folder.glob("*.json")):
+        r = json.loads(path.read_text())
+        rows.append(
+            f"| {r['model']} | {r['n_fit']:,} | {r['device']} | {r['machine']['torch_threads']} | "
+            f"{r['train_seconds'] / 60:.1f} | {r['stopped_epoch']} / {r['max_epochs']} (best {r['best_epoch']}) | "
+            f"{r['steps']:,} | {r['seconds_per_epoch']:.1f} | {r.get('train_energy_kwh', float('nan')):.4f} | "
+            f"{r['peak_rss_mib']:,} |"
+        )
+    return "\n".join([
+        "# Training to early stop at scale, measured end to end",
+        "",
+        "Measured with `benchmarks/train_to_early_stop.py` (see its docstring): one fit of the model, with "
+        "its `train.models` parameters of params.yaml, on all the simulated customers (weekly series; the "
+        "loop holds out 10 % of them for validation and early stopping), wall time from the start of `fit` "
+        "to the restored best weights.",
+        "",
+        "| model | customers fitted | device | threads | train (min) | epochs stopped / max (best) | "
+        "optimiser steps | s / epoch | energy (kWh) | peak RSS (MiB) |",
+        "| --- | ---: | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |",
+        *rows,
+        "",
+    ])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", default="tabdiff")
+    ap.add_argument("--n", type=int, default=100_000, help="customers simulated and fitted")
+    ap.add_argument("--params", type=Path, default=ROOT / "params.yaml")
+    ap.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    ap.add_argument("--out-dir", type=Path, default=ROOT / "reports")
+    ap.add_argument("--tmp-dir", type=Path, default=None, help="where the simulated portfolio is written")
+    ap.add_argument("--render-only", action="store_true")
+    args = ap.parse_args()
+    folder = args.out_dir / "train_scale"
+    if not args.render_only:
+        params = yaml.safe_load(args.params.read_text())
+        if args.model not in params["train"]["models"]:
+            sys.exit(f"--model: '{args.model}' is not a key of train.models in {args.params}")
+        work = Path(tempfile.mkdtemp(prefix="train_scale_", dir=args.tmp_dir))
+        try:
+            record = measure(args.model, args.n, params, args.device, work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = f"{args.model}_{args.n}_{record['device']}"
+        curve = record.pop("curve")
+        tmp = folder / f".{stem}.json.tmp"
+        tmp.write_text(json.dumps(record, indent=2, default=float))
+        os.replace(tmp, folder / f"{stem}.json")
+        import pandas as pd
+
+        pd.DataFrame(curve).to_csv(folder / f"{stem}_curve.csv", index=False)
+        print(json.dumps({k: v for k, v in record.items() if k != "training"}, default=float))
+    report = args.out_dir / "train_scale.md"
+    tmp = report.with_suffix(".md.tmp")
+    tmp.write_text(render(folder))
+    os.replace(tmp, report)
+
+
+if __name__ == "__main__":
+    main()
