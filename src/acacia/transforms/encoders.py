@@ -53,8 +53,8 @@ class QuantileNormalizer:
         v = np.asarray(x, dtype=float)
         lo = np.interp(v, self.quantiles_, self.probs_, left=0.0, right=1.0)
         hi = -np.interp(-v, -self.quantiles_[::-1], -self.probs_[::-1], left=-1.0, right=0.0)
-        share = 0.5 if rng is None else rng.uniform(size=v.shape)
-        u = np.clip(lo + share * (hi - lo), _EPS, 1 - _EPS)
+        mid = (lo + hi) / 2 if rng is None else lo + rng.uniform(size=v.shape) * (hi - lo)
+        u = np.clip(mid, _EPS, 1 - _EPS)
         return np.where(np.isnan(v), np.nan, stats.norm.ppf(u))
 
     def inverse_transform(self, z: np.ndarray) -> np.ndarray:
