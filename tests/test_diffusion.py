@@ -144,12 +144,18 @@ def test_one_hot_nodes_layout():
     assert index.tolist() == [1, 4, 5, 6]  # the binary column keeps its second level only
 
 
-def test_codes_codec_round_trip(tiny_portfolio):
+@pytest.mark.parametrize("dequantize", [False, True])
+def test_codes_codec_round_trip(tiny_portfolio, dequantize):
     codec = TableCodec().fit(tiny_portfolio)
     table = codec.to_table(tiny_portfolio)
     cc = CodesCodec().fit(table, codec.kinds)
-    num, codes = cc.transform(table)
+    num, codes = cc.transform(table, rng=np.random.default_rng(0) if dequantize else None)
     assert num.dtype == np.float32 and codes.dtype == np.int64
+    nullable = [j for j, s in zip(cc.attach, cc.slots_, strict=True) if j is not None]
+    null_scores = np.concatenate([num[codes[:, k] == 1, j] for k, j in enumerate(cc.attach) if j is not None])
+    assert nullable and len(null_scores)
+    # Dequantised, null rows carry draws, not a point mass at 0.
+    assert (np.unique(null_scores).size > 1) == dequantize
     assert {s.role for s in cc.slots_} == {"categorical", "missing"}
     assert all(cc.numeric_[j] == s.column for j, s in zip(cc.attach, cc.slots_, strict=True) if j is not None)
     back = cc.inverse_transform(num, codes)

@@ -149,7 +149,13 @@ class CodesCodec:
 
     def encode_numeric(self, column: str, values: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
         z = self.encoders_[column].transform(np.asarray(values, dtype=float), rng=rng)
-        return np.nan_to_num(z, nan=0.0).astype(np.float32)
+        null = np.isnan(z)
+        if rng is None or not null.any():
+            return np.nan_to_num(z, nan=0.0).astype(np.float32)
+        # A column null on 92 % of rows would otherwise hold a point mass of 92 % at 0, which the
+        # non-null values' scores get pulled into; the "missing" slot says the value is absent.
+        z[null] = rng.standard_normal(int(null.sum()))
+        return z.astype(np.float32)
 
     def encode_codes(self, slot: CategoricalSlot, values: pd.Series) -> np.ndarray:
         if slot.role == "missing":
@@ -158,8 +164,9 @@ class CodesCodec:
 
     def transform(self, table: pd.DataFrame, rng: np.random.Generator | None = None
                   ) -> tuple[np.ndarray, np.ndarray]:
-        """``rng``: spread repeated numeric values over their CDF band (see
-        :meth:`QuantileNormalizer.transform`) instead of mapping them to its middle."""
+        """``rng``: dequantise the numeric scores, i.e. spread repeated values over their CDF
+        band (see :meth:`QuantileNormalizer.transform`) instead of mapping them to its middle,
+        and give null rows a standard-normal draw instead of 0: no point masses left."""
         self._check()
         num = np.zeros((len(table), len(self.numeric_)), dtype=np.float32)
         for j, col in enumerate(self.numeric_):
