@@ -24,6 +24,7 @@ import os
 import platform
 import resource
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -35,6 +36,14 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 
 
+class _Interrupted(Exception):
+    pass
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise _Interrupted
+
+
 def measure(model: str, n: int, params: dict[str, Any], device: str, work: Path) -> dict[str, Any]:
     import pandas as pd
     import torch
@@ -43,6 +52,7 @@ def measure(model: str, n: int, params: dict[str, Any], device: str, work: Path)
     from acacia.data.simulator import SimulatorConfig, simulate_to_folder
     from acacia.frugality import track
     from acacia.models import make_model
+    from acacia.training.loop import CHECKPOINT
 
     raw = work / "raw"
     t0 = time.perf_counter()
@@ -53,10 +63,25 @@ def measure(model: str, n: int, params: dict[str, Any], device: str, work: Path)
     if device != "auto":
         model_params["training"] = {**(model_params.get("training") or {}), "device": device}
     synth = make_model(model, model_params)
-    with track("train") as cost:
-        synth.fit(data)
-    result = synth.training_result_
+    # A run stopped by `timeout` (SIGTERM) still reports how far it got: the loop's checkpoint
+    # (every 10 epochs by default) holds the loss history so far.
+    synth.checkpoint_dir = work / "checkpoint"
+    status, cost = "stopped early", {}
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with track("train") as cost:  # filled (time, energy) on the way out, interrupted or not
+            synth.fit(data)
+        result = synth.training_result_
+        if result.stopped_epoch == result.max_epochs and result.epochs_saved == 0:
+            status = "ran all epochs"
+    except _Interrupted:
+        saved = synth.checkpoint_dir / CHECKPOINT
+        if not saved.exists():
+            raise
+        result = torch.load(saved, weights_only=False)["result"]
+        status = f"interrupted after {cost['train_seconds'] / 60:.0f} min, at the checkpoint of epoch {result.stopped_epoch}"
     return {
+        "status": status,
         "model": model, "n_fit": len(data), "device": "cuda" if device == "cuda" or (
             device == "auto" and torch.cuda.is_available()) else "cpu",
         "machine": {"cpu": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
@@ -64,10 +89,13 @@ def measure(model: str, n: int, params: dict[str, Any], device: str, work: Path)
         "simulate_seconds": round(simulate_seconds, 1),
         **cost,
         "stopped_epoch": result.stopped_epoch, "best_epoch": result.best_epoch,
-        "max_epochs": result.max_epochs, "epochs_saved": result.epochs_saved,
+        "max_epochs": result.max_epochs,
+        "epochs_saved": result.epochs_saved if status == "stopped early" else None,
         "steps": result.steps, "steps_per_epoch": result.steps_per_epoch,
         "loop_seconds": round(result.seconds, 1),
-        "seconds_per_epoch": round(result.seconds / max(result.stopped_epoch, 1), 2),
+        # result.seconds is only set when fit returns; an interrupted run has its step timings.
+        "seconds_per_epoch": round((result.seconds or result.first_step_seconds + result.step_seconds
+                                    + result.validation_seconds) / max(result.stopped_epoch, 1), 2),
         "best_val_loss": result.best_val_loss,
         "training": model_params.get("training"),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
@@ -83,7 +111,7 @@ def render(folder: Path) -> str:
             f"| {r['model']} | {r['n_fit']:,} | {r['device']} | {r['machine']['torch_threads']} | "
             f"{r['train_seconds'] / 60:.1f} | {r['stopped_epoch']} / {r['max_epochs']} (best {r['best_epoch']}) | "
             f"{r['steps']:,} | {r['seconds_per_epoch']:.1f} | {r.get('train_energy_kwh', float('nan')):.4f} | "
-            f"{r['peak_rss_mib']:,} |"
+            f"{r['peak_rss_mib']:,} | {r.get('status', '')} |"
         )
     return "\n".join([
         "# Training to early stop at scale, measured end to end",
@@ -94,8 +122,8 @@ def render(folder: Path) -> str:
         "to the restored best weights.",
         "",
         "| model | customers fitted | device | threads | train (min) | epochs stopped / max (best) | "
-        "optimiser steps | s / epoch | energy (kWh) | peak RSS (MiB) |",
-        "| --- | ---: | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |",
+        "optimiser steps | s / epoch | energy (kWh) | peak RSS (MiB) | status |",
+        "| --- | ---: | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |",
         *rows,
         "",
     ])
