@@ -331,6 +331,7 @@ def run_size(size: int, models: list[str], a: argparse.Namespace, out_dir: Path)
             record.setdefault("phase", "start")
             record["wall_seconds"] = time.perf_counter() - t0
             record.setdefault("load_end", os.getloadavg()[0])
+            record["command"] = a.command
             path = out_dir / "performance" / f"{name}_{size}_{record['device']}.json"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(record, indent=2, sort_keys=True, default=float) + "\n")
@@ -368,6 +369,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--render-only", action="store_true", help="re-render the report from the JSONs present")
     a = ap.parse_args(argv)
     command = "python benchmarks/performance.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    a.command = command  # recorded in every JSON: the report lists the runs it was built from
     if a.render_only:
         print(write_report(a.out_dir, command))
         return

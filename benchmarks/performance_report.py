@@ -168,7 +168,17 @@ def _machine(records: list[Record]) -> list[str]:
 def render(records: list[Record], command: str | None = None) -> str:
     """The whole report; one section per device, one table per quantity."""
     lines = ["# Performance at scale", ""]
-    if command:
+    # Each record names the command that measured it (older ones may not): the report is built
+    # from runs of several commands, e.g. one for the small sizes and one for 1M.
+    runs: dict[str, set[int]] = {}
+    for r in records:
+        if r.get("command"):
+            runs.setdefault(r["command"], set()).add(int(r["size"]))
+    if runs:
+        lines += ["Measured with:", ""]
+        lines += [f"- `{c}` (sizes {', '.join(f'{s:,}' for s in sorted(sizes))})" for c, sizes in runs.items()]
+        lines += [""]
+    elif command:
         lines += [f"Measured with `{command}`.", ""]
     lines += [
         "Each (model, size) ran in a fresh process (its own peak memory; killed at the time cap and "
