@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import shutil
 import signal
@@ -32,6 +31,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from performance import machine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,7 +54,7 @@ def measure(model: str, n: int, params: dict[str, Any], device: str, work: Path)
     from acacia.data.simulator import SimulatorConfig, simulate_to_folder
     from acacia.frugality import track
     from acacia.models import make_model
-    from acacia.training.loop import CHECKPOINT
+    from acacia.training.loop import CHECKPOINT, resolve_device
 
     raw = work / "raw"
     t0 = time.perf_counter()
@@ -72,7 +74,7 @@ def measure(model: str, n: int, params: dict[str, Any], device: str, work: Path)
         with track("train") as cost:  # filled (time, energy) on the way out, interrupted or not
             synth.fit(data)
         result = synth.training_result_
-        if result.stopped_epoch == result.max_epochs and result.epochs_saved == 0:
+        if result.stopped_epoch == result.max_epochs:
             status = "ran all epochs"
     except _Interrupted:
         saved = synth.checkpoint_dir / CHECKPOINT
@@ -82,10 +84,8 @@ def measure(model: str, n: int, params: dict[str, Any], device: str, work: Path)
         status = f"interrupted after {cost['train_seconds'] / 60:.0f} min, at the checkpoint of epoch {result.stopped_epoch}"
     return {
         "status": status,
-        "model": model, "n_fit": len(data), "device": "cuda" if device == "cuda" or (
-            device == "auto" and torch.cuda.is_available()) else "cpu",
-        "machine": {"cpu": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
-                    "torch_threads": torch.get_num_threads(), "torch": torch.__version__},
+        "model": model, "n_fit": len(data), "device": resolve_device(device).type,
+        "machine": machine(resolve_device(device)),
         "simulate_seconds": round(simulate_seconds, 1),
         **cost,
         "stopped_epoch": result.stopped_epoch, "best_epoch": result.best_epoch,

@@ -1,8 +1,9 @@
 """The one training loop every neural synthesizer uses.
 
 Mini-batches, AdamW, an optional moving average of the weights (``ema_decay``), a held-out
-validation split, early stopping on validation loss with the best weights restored, a checkpoint every K epochs that a killed run resumes from, ``device:
-auto``, a progress bar, and the loss history for the training-curve plot.
+validation split, early stopping on validation loss with the best weights restored, a checkpoint
+every K epochs that a killed run resumes from, ``device: auto``, a progress bar, and the loss
+history for the training-curve plot.
 
 Adversarial models plug in through two optional arguments of :func:`fit`: ``optimizers`` builds
 several optimizers (e.g. generator and discriminator) and ``step`` performs one batch's updates
@@ -130,17 +131,18 @@ class WeightAverage:
     def __init__(self, module: nn.Module, decay: float) -> None:
         self.decay, self.updates = decay, 0
         self.state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+        # Which entries are averaged is fixed by the module: split once, not at every step.
+        self.floats = [k for k, v in self.state.items() if v.is_floating_point()]
+        self.others = [k for k, v in self.state.items() if not v.is_floating_point()]
 
     @torch.no_grad()
     def update(self, module: nn.Module) -> None:
         self.updates += 1
         weight = 1 - min(self.decay, (1 + self.updates) / (10 + self.updates))
         live = module.state_dict()
-        floats = [k for k, v in self.state.items() if v.is_floating_point()]
-        torch._foreach_lerp_([self.state[k] for k in floats], [live[k].detach() for k in floats], weight)
-        for k, v in self.state.items():
-            if not v.is_floating_point():
-                v.copy_(live[k])
+        torch._foreach_lerp_([self.state[k] for k in self.floats], [live[k].detach() for k in self.floats], weight)
+        for k in self.others:
+            self.state[k].copy_(live[k])
 
     def swap(self, module: nn.Module) -> None:
         """Exchange the module's weights and the average (call twice to undo)."""
