@@ -4,6 +4,7 @@ Run by hand after `dvc repro` (it loads `models/<model>/`, never trains), from t
 
     .venv/bin/python benchmarks/diffusion_sampling.py --models tabdiff --n 2000
     .venv/bin/python benchmarks/diffusion_sampling.py --models tabdiff --n 100000 --configs steps20
+    .venv/bin/python benchmarks/diffusion_sampling.py --models tabddpm --n 8000
 
 (``steps20`` is the default pipeline's TabDiff sampler: params.yaml, ``num_timesteps: 20``; the
 rows drawn in chunks of ``sample_batch_size`` rows, as the model is configured.)
@@ -31,9 +32,28 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = ROOT / "reports" / "diffusion_sampling"
 REPORT = ROOT / "reports" / "diffusion_sampling.md"
-# name: (sampling steps, Heun's second-order correction)
-CONFIGS = {"paper": (50, True), "steps25": (25, True), "steps20": (20, True), "steps20_euler": (20, False),
-           "fast": (10, False)}
+# name: (sampling steps, Heun's second-order correction). TabDiff's sampler is continuous-time:
+# any number of steps. TabDDPM's is its trained discrete chain (T = 100 in params.yaml), ``all``
+# of it or respaced through fewer steps (``sample_steps``); it has no second-order correction.
+CONFIGS = {
+    "tabdiff": {"paper": (50, True), "steps25": (25, True), "steps20": (20, True),
+                "steps20_euler": (20, False), "fast": (10, False)},
+    "tabddpm": {"all": (None, False), "respaced50": (50, False), "respaced20": (20, False),
+                "respaced10": (10, False)},
+}
+
+
+def configure(model, model_name: str, config: str) -> tuple[int, bool, int]:
+    """Set the sampler of ``model`` to ``config``; returns (steps, Heun, chunk size)."""
+    if config not in CONFIGS.get(model_name, {}):
+        raise SystemExit(f"--configs: {config!r} is not a config of {model_name}; expected some of "
+                         f"{sorted(CONFIGS.get(model_name, {}))}")
+    steps, heun = CONFIGS[model_name][config]
+    if model_name == "tabddpm":
+        model.sample_steps = steps
+        return steps or model.num_timesteps, False, model.sample_batch_size
+    model.sampler.num_timesteps, model.sampler.second_order = steps, heun
+    return steps, heun, model.sampler.chunk_size
 
 
 def run(model_name: str, config: str, n: int, seed: int) -> dict:
@@ -46,8 +66,7 @@ def run(model_name: str, config: str, n: int, seed: int) -> dict:
     model = Synthesizer.load(folder)
     # Which trained model was timed: rows of earlier trainings stay in the report beside it.
     model_sha = hashlib.sha256((folder / "model.pkl").read_bytes()).hexdigest()[:10]
-    steps, heun = CONFIGS[config]
-    model.sampler.num_timesteps, model.sampler.second_order = steps, heun
+    steps, heun, chunk_size = configure(model, model_name, config)
     t = time.perf_counter()
     syn = model.sample(n, seed=seed)
     seconds = time.perf_counter() - t
@@ -67,7 +86,7 @@ def run(model_name: str, config: str, n: int, seed: int) -> dict:
         "trend_mean": round(float(np.mean(list(trends.values()))), 4),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "cpu_count": os.cpu_count(),
-        "chunk_size": model.sampler.chunk_size,
+        "chunk_size": chunk_size,
         "model_sha": model_sha,
     }
 
@@ -82,7 +101,9 @@ def render() -> None:
         "(2 CPU cores, torch CPU build). Shape / Trend: means over the analysis table (static",
         "columns + series summaries) against the train split at equal size, as `evaluate` computes",
         "them. `paper` is TabDiff's sampler (50 steps, Heun's correction: 99 network calls per",
-        "row); the others trade steps for speed. *model file*: the first digits of the SHA-256 of the",
+        "row); the others trade steps for speed. TabDDPM's `all` is its trained chain (T steps, one",
+        "network call each), `respacedK` the same model through K evenly spaced steps. *model file*:",
+        "the first digits of the SHA-256 of the",
         "timed `models/<model>/model.pkl` (rows without one timed an earlier training, drawn in chunks",
         "of 4,096 rows).",
         "",
@@ -101,7 +122,9 @@ def render() -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--models", nargs="+", default=["tabdiff"])
-    ap.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
+    ap.add_argument("--configs", nargs="+", default=None,
+                    help="sampler configs (default: every config of each model): " +
+                         "; ".join(f"{m}: {', '.join(c)}" for m, c in CONFIGS.items()))
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--render-only", action="store_true")
@@ -109,7 +132,7 @@ def main() -> None:
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     if not args.render_only:
         for name in args.models:
-            for config in args.configs:
+            for config in args.configs or list(CONFIGS.get(name, {})):
                 result = run(name, config, args.n, args.seed)
                 print(result, flush=True)
                 stem = f"{name}_{config}_{args.n}_{result['model_sha']}"

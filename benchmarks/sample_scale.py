@@ -2,8 +2,10 @@
 
 Run by hand (never in the test suite):
 
-    .venv/bin/python benchmarks/sample_scale.py [--models gaussian_copula independent]
-        [--series compressed flat] [--profile] [--out reports/sample_scale.md] [sizes...]
+    .venv/bin/python benchmarks/sample_scale.py [sizes...] [--models gaussian_copula independent]
+        [--series compressed flat] [--profile] [--out reports/sample_scale.md]
+
+(sizes before the options: after ``--series`` argparse would read them as series names).
 
 Each model is fitted once per series representation on a simulated 20,000-customer portfolio's
 train split (8,000 customers, weekly series 2019-2021), saved, then each size is sampled in a
@@ -117,15 +119,17 @@ def main(models: list[str], series: list[str], sizes: list[int], profile: bool, 
     lines = [
         "# Sampling at scale",
         "",
-        "Measured with `.venv/bin/python benchmarks/sample_scale.py --models " + " ".join(models)
-        + " --series " + " ".join(series) + (" --profile" if profile else "") + " "
-        + " ".join(map(str, sizes)) + "`",
+        # Sizes first: after --models / --series, argparse would read them as more of those.
+        "Measured with `.venv/bin/python benchmarks/sample_scale.py " + " ".join(map(str, sizes))
+        + " --models " + " ".join(models) + " --series " + " ".join(series)
+        + (" --profile" if profile else "") + "`",
         f"on this project's reference machine ({os.cpu_count()} CPU cores), models fitted on 8,000 simulated",
         "customers (weekly series, 157 periods), each size sampled in a fresh process by",
         f"`acacia.sampling.sample_to_parquet` (`chunk_size: {CHUNK:,}`; validation of every chunk",
-        "against the schema included), Parquet written chunk by chunk on a worker thread while the next",
-        "chunk is drawn; CPU seconds count every thread of the process. Target: 1,000,000 customers under",
-        "8 GiB peak RSS; Gaussian copula >= 50,000 customers/s.",
+        "against the schema included), each chunk validated and written to Parquet on a worker thread",
+        "while the next is drawn (the two NumPy-only models here draw two chunks at once); CPU seconds",
+        "count every thread of the process. Target: 1,000,000 customers under 8 GiB peak RSS; Gaussian",
+        "copula >= 50,000 customers/s (its default series representation is `compressed`).",
         "",
         "| model | series | customers | seconds | customers/s | CPU seconds | peak RSS (MiB) | consumption rows | output (MiB) |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",

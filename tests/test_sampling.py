@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from acacia.data.portfolio import Portfolio
-from acacia.errors import ParamsError
+from acacia.errors import DataError, ParamsError
 from acacia.models import make_model
 from acacia.sampling import sample_to_parquet
 
@@ -40,6 +40,22 @@ def test_chunks_give_unique_ids_valid_tables_and_reproducible_files(copula, tmp_
     assert list(a.customers.dtypes.astype(str)) == list(one.dtypes.astype(str))
 
 
+def test_two_draw_threads_write_what_one_writes(copula, tmp_path, monkeypatch):
+    import acacia.sampling
+
+    assert acacia.sampling._draw_threads(copula) == 2  # NumPy only: chunks drawn two at a time
+    sample_to_parquet(copula, 250, tmp_path / "two", seed=4, chunk_size=60)
+    monkeypatch.setattr(acacia.sampling, "_draw_threads", lambda model: 1)
+    sample_to_parquet(copula, 250, tmp_path / "one", seed=4, chunk_size=60)
+    two, one = Portfolio.load(tmp_path / "two"), Portfolio.load(tmp_path / "one")
+    pd.testing.assert_frame_equal(two.customers, one.customers)
+    pd.testing.assert_frame_equal(two.consumption, one.consumption)
+    # Chunk k is model.sample(seed=chunk_seed(seed, k), id_start=k * chunk_size), in order.
+    third = copula.sample(60, seed=acacia.sampling.chunk_seed(4, 2), id_start=120)
+    pd.testing.assert_frame_equal(two.customers.iloc[120:180].reset_index(drop=True), third.customers)
+    assert make_model("tabddpm").thread_safe_sampling is False
+
+
 def test_holdout_is_never_chunked(tiny_portfolio, tmp_path):
     holdout = make_model("holdout").fit(tiny_portfolio)
     assert sample_to_parquet(holdout, 500, tmp_path / "h", seed=0, chunk_size=50) == len(tiny_portfolio)
@@ -53,13 +69,25 @@ def test_failure_leaves_nothing_and_bad_chunk_size_is_named(copula, tmp_path, mo
     calls = {"n": 0}
     real = copula.sample
 
-    def flaky(n, conditions=None, seed=None):
+    def flaky(n, conditions=None, seed=None, id_start=0):
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("killed")
-        return real(n, conditions, seed)
+        return real(n, conditions, seed, id_start)
 
     monkeypatch.setattr(copula, "sample", flaky)
     with pytest.raises(RuntimeError, match="killed"):
         sample_to_parquet(copula, 100, tmp_path / "y", seed=0, chunk_size=40)
+    assert list(tmp_path.iterdir()) == []
+
+    # A chunk that fails validation (checked on the writer thread) stops the run the same way.
+    def negative_kwh(n, conditions=None, seed=None, id_start=0):
+        part = real(n, conditions, seed, id_start)
+        if id_start == 40:
+            part.consumption.loc[0, "kwh"] = -1.0
+        return part
+
+    monkeypatch.setattr(copula, "sample", negative_kwh)
+    with pytest.raises(DataError, match="synthetic chunk 1/consumption: negative kwh"):
+        sample_to_parquet(copula, 100, tmp_path / "z", seed=0, chunk_size=40)
     assert list(tmp_path.iterdir()) == []

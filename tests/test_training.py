@@ -46,10 +46,10 @@ def test_early_stopping_restores_best_weights():
         assert float(mse(net, val)) == pytest.approx(res.best_val_loss, rel=1e-5)
 
 
-@pytest.mark.parametrize("ema_decay", [None, 0.9])
-def test_interrupted_run_resumes_to_the_same_state(tmp_path, ema_decay):
+@pytest.mark.parametrize(("ema_decay", "lr_decay_factor"), [(None, None), (0.9, None), (0.9, 0.5)])
+def test_interrupted_run_resumes_to_the_same_state(tmp_path, ema_decay, lr_decay_factor):
     cfg = TrainConfig(max_epochs=12, batch_size=32, lr=1e-2, patience=100, checkpoint_every=2, progress=False,
-                      ema_decay=ema_decay)
+                      ema_decay=ema_decay, lr_decay_factor=lr_decay_factor, lr_decay_patience=1)
     net_a, data = make_problem()
     full = fit(net_a, mse, data, cfg)
 
@@ -67,8 +67,34 @@ def test_interrupted_run_resumes_to_the_same_state(tmp_path, ema_decay):
     resumed = fit(net_c, mse, data, cfg, checkpoint_dir=tmp_path)
     assert [r["epoch"] for r in resumed.history] == list(range(1, 13))
     assert resumed.best_val_loss == full.best_val_loss
+    assert resumed.history == full.history  # the learning rates included
     for pa, pc in zip(net_a.state_dict().values(), net_c.state_dict().values(), strict=True):
         assert torch.equal(pa, pc)
+
+
+def test_learning_rate_is_reduced_on_plateau():
+    net, data = make_problem()
+    cfg = TrainConfig(max_epochs=60, batch_size=32, lr=3e-2, patience=100, progress=False,
+                      lr_decay_factor=0.5, lr_decay_patience=3)
+    res = fit(net, mse, data, cfg)
+    # Replay the rule on the recorded losses: the lr of epoch e+1 is that of epoch e, halved once
+    # 3 epochs in a row have not beaten the best (the count restarting at each reduction).
+    best, plateau, lr = float("inf"), 0, cfg.lr
+    for row in res.history:
+        assert row["lr"] == pytest.approx(lr, rel=1e-12)
+        if row["val_loss"] < best:
+            best, plateau = row["val_loss"], 0
+        else:
+            plateau += 1
+            if plateau == 3:
+                lr, plateau = lr * 0.5, 0
+    assert res.history[-1]["lr"] < cfg.lr  # the toy problem plateaus within 60 epochs
+    constant = fit(make_problem()[0], mse, data, TrainConfig(max_epochs=5, batch_size=32, progress=False))
+    assert {row["lr"] for row in constant.history} == {1e-3}
+    with pytest.raises(ParamsError, match="training.lr_decay_factor"):
+        TrainConfig.from_params({"lr_decay_factor": 1.5})
+    with pytest.raises(ParamsError, match="training.lr_decay_patience"):
+        TrainConfig.from_params({"lr_decay_patience": 0})
 
 
 def test_config_errors_name_the_key():

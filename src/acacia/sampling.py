@@ -2,12 +2,12 @@
 
 A million customers with weekly series is 157 million consumption rows; held at once as pandas
 objects that is tens of GiB. Drawing ``chunk_size`` customers at a time and appending each chunk
-to the Parquet files keeps memory bounded by two chunks (one drawn while the previous one is
-written), whatever ``n``.
+to the Parquet files keeps memory bounded by a few chunks (one or two drawn while the previous
+one is written), whatever ``n``.
 
 Chunk k is drawn with its own seed (``seed`` itself for the first chunk, so a sample that fits in
-one chunk is exactly ``model.sample(n, seed=seed)``) and its customer ids are renumbered to
-follow the previous chunks': a seed and a chunk size give the same files on every run.
+one chunk is exactly ``model.sample(n, seed=seed)``) and with customer ids that follow the
+previous chunks' (``id_start``): a seed and a chunk size give the same files on every run.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -23,12 +24,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from acacia.data.ids import id_positions, make_ids, take_ids
 from acacia.data.portfolio import CONSUMPTION_FILE, CUSTOMERS_FILE, SCHEMA_FILE, Portfolio
-from acacia.errors import DataError, ParamsError
+from acacia.errors import ParamsError
 from acacia.models.base import Synthesizer
-
-ID_PREFIX = "S"
+from acacia.transforms.series import TwoStageSeries
 
 
 def chunk_seed(seed: int, k: int) -> int:
@@ -38,19 +37,6 @@ def chunk_seed(seed: int, k: int) -> int:
     return int(np.random.SeedSequence([seed, k]).generate_state(1)[0])
 
 
-def renumber(part: Portfolio, start: int) -> Portfolio:
-    """The same customers with ids ``S{start + 1}``, ``S{start + 2}``, ... in table order."""
-    idc = part.schema.id_column
-    new = make_ids(ID_PREFIX, start, len(part))
-    row = id_positions(part.consumption[idc], part.customers[idc])
-    if (row < 0).any():
-        unknown = part.consumption[idc].iloc[int(np.argmax(row < 0))]
-        raise DataError(f"sampled consumption for unknown customer '{unknown}'")
-    customers = part.customers.assign(**{idc: new.array})
-    consumption = part.consumption.assign(**{idc: take_ids(new, row).array})
-    return Portfolio(customers, consumption, part.schema)
-
-
 class _Appender:
     """One Parquet file written in row groups; the arrow schema is fixed by the first chunk, so a
     column that happens to be all-null in a later chunk keeps its type."""
@@ -58,11 +44,12 @@ class _Appender:
     def __init__(self, path: Path) -> None:
         self.path, self.writer, self.schema = path, None, None
 
-    def write(self, df: pd.DataFrame) -> None:
+    def write(self, df: pd.DataFrame, **options) -> None:
+        """Append ``df``; ``options`` (pyarrow's ParquetWriter's) take effect on the first call."""
         table = pa.Table.from_pandas(df, schema=self.schema, preserve_index=False)
         if self.writer is None:
             self.schema = table.schema
-            self.writer = pq.ParquetWriter(self.path, self.schema)
+            self.writer = pq.ParquetWriter(self.path, self.schema, **options)
         self.writer.write_table(table)
 
     def close(self) -> None:
@@ -70,9 +57,23 @@ class _Appender:
             self.writer.close()
 
 
-def _write_part(files: dict[str, _Appender], part: Portfolio) -> None:
+def _write_part(files: dict[str, _Appender], part: Portfolio, validate: str | None) -> None:
+    if validate is not None:
+        part.validate(source=validate)
     files[CUSTOMERS_FILE].write(part.customers)
-    files[CONSUMPTION_FILE].write(part.consumption)
+    # A dictionary suits the ids and dates (few distinct values, millions of rows), not the
+    # kWh (almost all distinct: trying costs time and saves nothing); min / max of string ids
+    # are the costliest statistics and serve no reader. Measured on 50,000 customers (7.8 M
+    # rows): 0.23 s instead of 0.38 s, and a file 3 % smaller.
+    idc, value = part.schema.id_column, part.schema.series.value if part.schema.series else "kwh"
+    files[CONSUMPTION_FILE].write(part.consumption, use_dictionary=[idc, "period_start"],
+                                  write_statistics=["period_start", value])
+
+
+def _draw_threads(model: Synthesizer) -> int:
+    """Chunks drawn at once: two for a NumPy-only model and series decoder, else one."""
+    series = getattr(getattr(model, "codec_", None), "series_", None)
+    return 2 if model.thread_safe_sampling and not isinstance(series, TwoStageSeries) else 1
 
 
 def sample_to_parquet(model: Synthesizer, n: int, folder: str | Path, seed: int,
@@ -94,20 +95,28 @@ def sample_to_parquet(model: Synthesizer, n: int, folder: str | Path, seed: int,
                  CONSUMPTION_FILE: _Appender(tmp / CONSUMPTION_FILE)}
         schema, written = None, 0
         try:
-            # Chunk k is written on a worker thread while chunk k + 1 is drawn: Parquet encoding
-            # releases the GIL, so on two cores the two overlap. One write at a time keeps the
-            # row groups in order and memory at two chunks; leaving the pool waits for it.
-            with ThreadPoolExecutor(max_workers=1) as pool:
+            # Chunk k is validated and written on a worker thread while the next chunks are
+            # drawn: Parquet encoding and most of the checks (NumPy, Arrow) release the GIL, so
+            # on two cores they overlap. One write at a time keeps the row groups in order.
+            # A NumPy-only model also draws two chunks at once (:func:`_draw_threads`): its array
+            # work releases the GIL too. Memory: the chunks being drawn plus the one written.
+            draws = _draw_threads(model)
+            starts = list(range(0, max(n, 1), chunk_size))
+            with ThreadPoolExecutor(max_workers=1) as writer, ThreadPoolExecutor(max_workers=draws) as drawer:
+                def draw(k: int):
+                    return drawer.submit(model.sample, min(chunk_size, n - starts[k]), seed=chunk_seed(seed, k),
+                                         id_start=starts[k])
+
+                drawing = deque(draw(k) for k in range(min(draws, len(starts))))
                 pending = None
-                for k, start in enumerate(range(0, max(n, 1), chunk_size)):
-                    m = min(chunk_size, n - start)
-                    part = renumber(model.sample(m, seed=chunk_seed(seed, k)), start)
-                    if validate:
-                        part.validate(source=f"synthetic chunk {k}")
+                for k in range(len(starts)):
+                    part = drawing.popleft().result()
                     if pending is not None:
-                        pending.result()  # a failed write stops the run here
-                    pending = pool.submit(_write_part, files, part)
+                        pending.result()  # a failed check or write stops the run here
+                    pending = writer.submit(_write_part, files, part, f"synthetic chunk {k}" if validate else None)
                     schema, written = part.schema, written + len(part)
+                    if k + draws < len(starts):
+                        drawing.append(draw(k + draws))
                 if pending is not None:
                     pending.result()
         finally:

@@ -90,15 +90,6 @@ def consumption_from_matrix(ids: pd.Series, mat: np.ndarray, schema) -> pd.DataF
     )
 
 
-def renumber(part: Portfolio, start: int) -> Portfolio:
-    idc = part.schema.id_column
-    new = pd.Series([f"S{i:07d}" for i in range(start + 1, start + len(part) + 1)], dtype=str)
-    row = pd.Index(part.customers[idc]).get_indexer(part.consumption[idc])
-    customers = part.customers.assign(**{idc: new.to_numpy()})
-    consumption = part.consumption.assign(**{idc: new.to_numpy()[row]})
-    return Portfolio(customers, consumption, part.schema)
-
-
 def validate_consumption(self, df: pd.DataFrame, customer_ids: pd.Series,
                          source: str = "consumption") -> None:
     spec = self.series
@@ -134,7 +125,6 @@ def validate_consumption(self, df: pd.DataFrame, customer_ids: pd.Series,
 @contextmanager
 def slow_path(monkeypatch) -> Iterator[None]:
     """Within the block, the package samples, decodes and validates with the code above."""
-    import acacia.sampling
     import acacia.transforms.table
     from acacia.data.schema import Schema
     from acacia.models.gaussian_copula import GaussianCopula
@@ -145,6 +135,5 @@ def slow_path(monkeypatch) -> Iterator[None]:
         m.setattr(CompressedSeries, "_ar1_noise", ar1_noise)
         m.setattr(acacia.transforms.table, "_decode_column", decode_column)
         m.setattr(Portfolio, "consumption_from_matrix", staticmethod(consumption_from_matrix))
-        m.setattr(acacia.sampling, "renumber", renumber)
         m.setattr(Schema, "validate_consumption", validate_consumption)
         yield

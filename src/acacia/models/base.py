@@ -80,6 +80,10 @@ class Synthesizer(ABC):
     #: whether independent ``sample`` calls may be concatenated (chunked sampling at scale); a
     #: model that returns distinct real rows must see the whole request at once.
     chunkable: ClassVar[bool] = True
+    #: whether two threads may draw chunks at once: a sampler of NumPy only, which releases the
+    #: GIL in its array work and mutates nothing shared (torch models already use every core
+    #: inside one call). The series decoder must be NumPy too (not the two-stage generators).
+    thread_safe_sampling: ClassVar[bool] = False
 
     def __init__(self, seed: int = 0, series_representation: str | dict = "flat") -> None:
         self.seed = seed
@@ -88,6 +92,13 @@ class Synthesizer(ABC):
     def get_params(self) -> dict[str, Any]:
         names = set(inspect.signature(type(self).__init__).parameters) - {"self"}
         return {k: getattr(self, k) for k in sorted(names)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # A model pickled before one of its parameters existed takes that parameter's default,
+        # which is the behaviour it was trained and sampled with.
+        defaults = {k: p.default for k, p in inspect.signature(type(self).__init__).parameters.items()
+                    if k != "self" and p.default is not inspect.Parameter.empty}
+        self.__dict__.update({**{k: v for k, v in defaults.items() if k not in state}, **state})
 
     # ------------------------------------------------------------------ contract
     def fit(self, portfolio: Portfolio) -> Synthesizer:
@@ -98,14 +109,18 @@ class Synthesizer(ABC):
         return self
 
     def sample(
-        self, n: int, conditions: dict[str, Any] | None = None, seed: int | None = None
+        self, n: int, conditions: dict[str, Any] | None = None, seed: int | None = None, id_start: int = 0
     ) -> Portfolio:
+        """``n`` synthetic customers with their series, ids ``S{id_start + 1:07d}`` onwards
+        (a chunk of a larger sample continues its predecessors' ids)."""
         self._check_fitted()
         if not isinstance(n, int | np.integer) or n < 0:
             raise ValueError(f"sample: n must be a non-negative integer, got {n!r}")
+        if not isinstance(id_start, int | np.integer) or id_start < 0:
+            raise ValueError(f"sample: id_start must be a non-negative integer, got {id_start!r}")
         rng = np.random.default_rng(self.seed if seed is None else seed)
         table = self._sample_conditioned(int(n), conditions or {}, rng)
-        return self.codec_.to_portfolio(table.reset_index(drop=True), rng=rng)
+        return self.codec_.to_portfolio(table.reset_index(drop=True), rng=rng, id_start=int(id_start))
 
     def _sample_conditioned(
         self, n: int, conditions: dict[str, Any], rng: np.random.Generator

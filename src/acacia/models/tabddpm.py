@@ -9,7 +9,9 @@ that missingness is generated jointly with the values) follow a multinomial diff
 (:mod:`~acacia.models.diffusion.mlp`) sees the noisy numbers and the one-hot noisy categories with
 an embedding of the step and predicts the Gaussian noise and the logits of the clean categories;
 the loss is the noise MSE plus the mean of the multinomial ELBO terms over the categorical columns
-(:mod:`~acacia.models.diffusion.gaussian_multinomial`). Sampling is ancestral, T steps.
+(:mod:`~acacia.models.diffusion.gaussian_multinomial`). Sampling is ancestral, T steps, or
+``sample_steps`` < T evenly spaced steps of the same trained chain (respacing, Nichol & Dhariwal
+2021: the network is told the original step; not in the paper, which samples all T).
 
 Conditional generation (``sample(n, conditions={...})``), chosen by ``conditioning``:
 - ``"reject"``: the base class's rejection sampling, exact with respect to the learned joint, at
@@ -103,6 +105,7 @@ class TabDDPM(Synthesizer):
         conditioning: str = "auto",
         resample_rounds: int = 3,
         sample_batch_size: int = 4096,
+        sample_steps: int | None = None,
         training: dict | None = None,
     ) -> None:
         super().__init__(seed=seed, series_representation=series_representation)
@@ -121,6 +124,11 @@ class TabDDPM(Synthesizer):
             raise ParamsError(f"{key}.resample_rounds: expected a positive integer, got {resample_rounds}")
         if int(sample_batch_size) < 1:
             raise ParamsError(f"{key}.sample_batch_size: expected a positive integer, got {sample_batch_size}")
+        if sample_steps is not None and (isinstance(sample_steps, bool) or not isinstance(sample_steps, int)
+                                         or not 1 <= sample_steps <= int(num_timesteps)):
+            raise ParamsError(f"{key}.sample_steps: expected null or an integer in [1, num_timesteps = "
+                              f"{num_timesteps}], got {sample_steps!r}")
+        self.sample_steps = sample_steps
         self.num_timesteps, self.schedule = int(num_timesteps), schedule
         self.d_layers, self.dim_t, self.dropout = tuple(int(d) for d in d_layers), dim_t, dropout
         self.clip_denoised = bool(clip_denoised)
@@ -155,7 +163,7 @@ class TabDDPM(Synthesizer):
         self.net_.to(resolve_device(self.train_config.device))
         try:
             num, codes = self.net_.sample(n, gen, known, chunk_size=self.sample_batch_size,
-                                          resample_rounds=self.resample_rounds)
+                                          resample_rounds=self.resample_rounds, steps=self.sample_steps)
         finally:
             self.net_.cpu()
         return self.codes_.inverse_transform(num.numpy(), codes.numpy())

@@ -15,7 +15,7 @@ from acacia.params import get, load_params
 from acacia.paths import CHECKPOINTS, MODELS, PROCESSED, TRAIN_METRICS, staged_dir, write_json
 from acacia.training.loop import is_main_process
 
-CURVE_COLUMNS = ["epoch", "train_loss", "val_loss"]
+CURVE_COLUMNS = ["epoch", "train_loss", "val_loss", "lr"]
 
 
 def run(params_path: str, model: str) -> None:

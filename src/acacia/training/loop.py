@@ -63,6 +63,12 @@ class TrainConfig:
     #: None = the raw weights. Diffusion models need it: without, Adam's step-to-step jitter at a
     #: constant learning rate shifts their outputs (see models/tabdiff.py).
     ema_decay: float | None = None
+    #: reduce-on-plateau: multiply every optimiser's learning rate by this factor (e.g. 0.5) when
+    #: the validation loss has not improved for ``lr_decay_patience`` epochs (counted from the best
+    #: epoch or the last reduction). None = a constant learning rate. Keep ``lr_decay_patience``
+    #: below ``patience`` so that a plateau is first met with a smaller step, then with a stop.
+    lr_decay_factor: float | None = None
+    lr_decay_patience: int = 5
 
     @classmethod
     def from_params(cls, d: dict[str, Any] | None, key: str = "training") -> TrainConfig:
@@ -81,6 +87,12 @@ class TrainConfig:
         if cfg.ema_decay is not None and (isinstance(cfg.ema_decay, bool) or not isinstance(cfg.ema_decay, int | float)
                                           or not 0 < cfg.ema_decay < 1):
             raise ParamsError(f"{key}.ema_decay: expected a number in (0, 1) or null, got {cfg.ema_decay!r}")
+        if cfg.lr_decay_factor is not None and (isinstance(cfg.lr_decay_factor, bool)
+                                                or not isinstance(cfg.lr_decay_factor, int | float)
+                                                or not 0 < cfg.lr_decay_factor < 1):
+            raise ParamsError(f"{key}.lr_decay_factor: expected a number in (0, 1) or null, got {cfg.lr_decay_factor!r}")
+        if isinstance(cfg.lr_decay_patience, bool) or not isinstance(cfg.lr_decay_patience, int) or cfg.lr_decay_patience < 1:
+            raise ParamsError(f"{key}.lr_decay_patience: expected a positive integer, got {cfg.lr_decay_patience!r}")
         return cfg
 
 
@@ -199,7 +211,8 @@ def fit(
 
     best_state = copy.deepcopy(module.state_dict())
     average = WeightAverage(module, cfg.ema_decay) if cfg.ema_decay is not None else None
-    bad_epochs, start_epoch = 0, 1
+    # plateau_epochs: epochs without improvement since the best epoch or the last lr reduction.
+    bad_epochs, plateau_epochs, start_epoch = 0, 0, 1
     ckpt = Path(checkpoint_dir) / CHECKPOINT if checkpoint_dir else None
     if ckpt is not None and ckpt.exists():
         state = torch.load(ckpt, map_location=device, weights_only=False)
@@ -214,6 +227,7 @@ def fit(
         for optim, optim_state in zip(optims, saved, strict=True):
             optim.load_state_dict(optim_state)
         best_state, bad_epochs = state["best_state"], state["bad_epochs"]
+        plateau_epochs = state.get("plateau_epochs", bad_epochs)
         if average is not None:
             average.state, average.updates = state["ema"]["state"], state["ema"]["updates"]
         result = state["result"]
@@ -270,20 +284,29 @@ def fit(
             sums = torch.tensor([total, float(count), val_loss], dtype=torch.float64)
             torch.distributed.all_reduce(sums)
             total, count, val_loss = float(sums[0]), int(sums[1]), float(sums[2]) / world
-        row = {"epoch": epoch, "train_loss": total / max(count, 1), "val_loss": val_loss}
+        row = {"epoch": epoch, "train_loss": total / max(count, 1), "val_loss": val_loss,
+               "lr": optims[0].param_groups[0]["lr"]}
         result.history.append(row)
         result.stopped_epoch = epoch
         if val_loss < result.best_val_loss - cfg.min_delta:
-            result.best_val_loss, result.best_epoch, bad_epochs = val_loss, epoch, 0
+            result.best_val_loss, result.best_epoch, bad_epochs, plateau_epochs = val_loss, epoch, 0, 0
             best_state = copy.deepcopy(module.state_dict())
         else:
             bad_epochs += 1
+            plateau_epochs += 1
+            if cfg.lr_decay_factor is not None and plateau_epochs >= cfg.lr_decay_patience:
+                # Optimiser state_dicts carry each group's lr, so a resume continues the decay.
+                for optim in optims:
+                    for group in optim.param_groups:
+                        group["lr"] *= cfg.lr_decay_factor
+                plateau_epochs = 0
         if average is not None:
             average.swap(module)  # back to the live weights the optimiser updates
         bar.set_postfix(loss=f"{row['train_loss']:.4f}", val=f"{val_loss:.4f}", best=result.best_epoch)
         stop = bad_epochs >= cfg.patience or out_of_steps(result)
         if ckpt is not None and rank == 0 and (epoch % cfg.checkpoint_every == 0 or stop or epoch == cfg.max_epochs):
-            _save_checkpoint(ckpt, module, optims, best_state, bad_epochs, result, cfg, _data_key(data), average)
+            _save_checkpoint(ckpt, module, optims, best_state, bad_epochs, result, cfg, _data_key(data), average,
+                             plateau_epochs)
         if on_epoch_end is not None:
             on_epoch_end(epoch, row)
         if stop:
@@ -352,12 +375,12 @@ def _data_key(data: torch.Tensor) -> str:
 
 
 def _save_checkpoint(path: Path, module, optims, best_state, bad_epochs, result, cfg, data_key,
-                     average: WeightAverage | None = None) -> None:
+                     average: WeightAverage | None = None, plateau_epochs: int = 0) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     torch.save(
         {"module": module.state_dict(), "optims": [o.state_dict() for o in optims], "best_state": best_state,
-         "bad_epochs": bad_epochs, "result": result, "config": asdict(cfg), "data_key": data_key,
+         "bad_epochs": bad_epochs, "plateau_epochs": plateau_epochs, "result": result, "config": asdict(cfg), "data_key": data_key,
          "ema": None if average is None else {"state": average.state, "updates": average.updates}},
         tmp,
     )

@@ -69,14 +69,15 @@ class TableCodec:
         return pd.DataFrame(cols, index=range(len(portfolio)))
 
     def to_portfolio(self, table: pd.DataFrame, id_prefix: str = "S",
-                     rng: np.random.Generator | None = None) -> Portfolio:
-        """Decode a generated wide table into a schema-valid portfolio with fresh ids.
+                     rng: np.random.Generator | None = None, id_start: int = 0) -> Portfolio:
+        """Decode a generated wide table into a schema-valid portfolio with fresh ids
+        ``{id_prefix}{id_start + 1:07d}``, ...
 
         ``rng`` drives the series representations that draw noise when decoding (compressed,
         two-stage), so a seeded ``sample`` stays reproducible."""
         self._check()
         n = len(table)
-        ids = make_ids(id_prefix, 0, n)
+        ids = make_ids(id_prefix, id_start, n)
         customers: dict[str, object] = {self.schema_.id_column: ids}
         for c in self.schema_.feature_columns:
             customers[c.name] = _decode_column(table[c.name].to_numpy(), c)

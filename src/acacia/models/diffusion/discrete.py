@@ -11,6 +11,13 @@ data when t = 0. The same α_t drive the multinomial diffusion of
 
 The Gaussian part predicts the noise ε (the "simple" loss ‖ε − ε̂‖²) and samples ancestrally with
 the "fixed large" variance σ²_t = β_t (TabDDPM's choice; no noise is added at the last step).
+
+Respacing (Nichol & Dhariwal 2021, §4): a schedule restricted to the steps ``keep`` ⊂ {0 … T−1}
+is the schedule of a shorter chain with ᾱ'_i = ᾱ_{keep[i]} and β'_i = 1 − ᾱ'_i / ᾱ'_{i−1}. Every
+marginal q(x_t | x_0) of a kept step is unchanged, so a network trained on the T-step chain
+denoises the shorter one when it is told the original step keep[i]; the reverse steps jump
+between kept steps with the same posterior formulas, for both the Gaussian and the multinomial
+part (whose transitions compose the same way: keep x with probability ᾱ_t / ᾱ_s).
 """
 
 from __future__ import annotations
@@ -22,6 +29,15 @@ import torch
 from torch import nn
 
 SCHEDULES = ("linear", "cosine")
+
+
+def spaced_steps(num_timesteps: int, steps: int) -> np.ndarray:
+    """``steps`` of 0 … num_timesteps − 1, evenly spaced, both ends included."""
+    if not 1 <= steps <= num_timesteps:
+        raise ValueError(f"steps: expected an integer in [1, {num_timesteps}], got {steps}")
+    if steps == 1:
+        return np.array([num_timesteps - 1])
+    return np.unique(np.round(np.linspace(0, num_timesteps - 1, steps)).astype(np.int64))
 
 
 def beta_schedule(name: str, num_timesteps: int) -> np.ndarray:
@@ -45,10 +61,13 @@ class DiscreteSchedule(nn.Module):
     """The per-step quantities both diffusions read, as float32 buffers (they follow the module to
     its device and into its pickle)."""
 
-    def __init__(self, num_timesteps: int, schedule: str = "cosine") -> None:
+    def __init__(self, num_timesteps: int, schedule: str = "cosine", keep: np.ndarray | None = None) -> None:
         super().__init__()
-        self.num_timesteps, self.schedule = int(num_timesteps), schedule
-        betas = beta_schedule(schedule, self.num_timesteps)
+        betas = beta_schedule(schedule, int(num_timesteps))
+        if keep is not None:  # respaced: the chain through the kept steps only (module docstring)
+            kept = np.cumprod(1 - betas)[np.asarray(keep)]
+            betas = 1 - kept / np.append(1.0, kept[:-1])
+        self.num_timesteps, self.schedule = len(betas), schedule
         alphas = 1 - betas
         cumprod = np.cumprod(alphas)
         cumprod_prev = np.append(1.0, cumprod[:-1])
@@ -75,9 +94,9 @@ class DiscreteSchedule(nn.Module):
 class GaussianDiffusion(nn.Module):
     """q(x_t | x_0), the noise-prediction loss and the ancestral reverse step."""
 
-    def __init__(self, num_timesteps: int, schedule: str = "cosine") -> None:
+    def __init__(self, num_timesteps: int, schedule: str = "cosine", keep: np.ndarray | None = None) -> None:
         super().__init__()
-        self.sched = DiscreteSchedule(num_timesteps, schedule)
+        self.sched = DiscreteSchedule(num_timesteps, schedule, keep)
 
     @property
     def num_timesteps(self) -> int:

@@ -12,7 +12,9 @@ Loss per row: the mean over numerical columns of ‖ε − ε̂‖² plus the me
 columns of their multinomial ELBO terms (TabDDPM's L_simple + Σ_i L_i / C), both at one t drawn
 uniformly from 0 … T−1.
 
-Sampling is ancestral, t = T−1 … 0; ``clip_denoised`` bounds the predicted clean numbers (to
+Sampling is ancestral, t = T−1 … 0, or through fewer, evenly spaced steps (``steps``: the
+respaced chain of Nichol & Dhariwal 2021, see :mod:`~acacia.models.diffusion.discrete`);
+``clip_denoised`` bounds the predicted clean numbers (to
 the range of the normal scores, say), which keeps an imperfect noise prediction near t = T from
 blowing up the chain. Imputation (conditional generation) replaces the known columns at every
 step (the "replacement" method of Song et al. 2021): numbers by a forward-process draw of their
@@ -27,7 +29,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from acacia.models.diffusion.discrete import GaussianDiffusion
+from acacia.models.diffusion.discrete import GaussianDiffusion, spaced_steps
 from acacia.models.diffusion.multinomial import MultinomialDiffusion
 from acacia.models.diffusion.samplers import Known
 from acacia.models.diffusion.schedules import normal
@@ -85,18 +87,34 @@ class GaussianMultinomialDiffusion(nn.Module):
         return (gauss + multi).mean()
 
     # ------------------------------------------------------------------ sampling
+    def chain(self, steps: int | None = None) -> tuple[GaussianDiffusion, MultinomialDiffusion, torch.Tensor]:
+        """The reverse chain's two diffusions and the network's step at each of their steps: the
+        trained T-step chain, or with ``steps`` < T the respaced one through ``steps`` evenly
+        spaced steps (:mod:`~acacia.models.diffusion.discrete`)."""
+        T = self.num_timesteps
+        if steps is None or steps == T:
+            return self.gaussian, self.multinomial, torch.arange(T)
+        keep = spaced_steps(T, int(steps))
+        schedule = self.gaussian.sched.schedule
+        return (GaussianDiffusion(T, schedule, keep), MultinomialDiffusion(self.multinomial.n_levels, T, schedule, keep),
+                torch.as_tensor(keep))
+
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator, known: Known | None = None,
-               chunk_size: int = 4096, resample_rounds: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+               chunk_size: int = 4096, resample_rounds: int = 1, steps: int | None = None
+               ) -> tuple[torch.Tensor, torch.Tensor]:
         """``n`` rows: (numerical scores (n, n_num), codes (n, n_cat)), on the CPU. Every draw
-        comes from ``generator`` in a fixed order, so a seed gives the same rows on any device."""
+        comes from ``generator`` in a fixed order, so a seed gives the same rows on any device.
+        ``steps``: reverse steps (None = all T; fewer = the respaced chain of :meth:`chain`)."""
         self.eval()
         device = next(self.parameters()).device
+        gaussian, multinomial, net_steps = self.chain(steps)
+        chain = (gaussian.to(device), multinomial.to(device), net_steps.to(device))
         nums, cats = [], []
         for start in range(0, n, chunk_size):
             sl = slice(start, min(n, start + chunk_size))
             k = known.rows(sl, device) if known is not None else None
-            num, cat = self._chunk(sl.stop - sl.start, generator, k, device, resample_rounds)
+            num, cat = self._chunk(sl.stop - sl.start, generator, k, device, resample_rounds, chain)
             nums.append(num.cpu())
             cats.append(cat.cpu())
         if not nums:
@@ -104,36 +122,41 @@ class GaussianMultinomialDiffusion(nn.Module):
         return torch.cat(nums), torch.cat(cats)
 
     def _chunk(self, b: int, gen: torch.Generator, known: Known | None, device: torch.device,
-               resample_rounds: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+               resample_rounds: int, chain: tuple[GaussianDiffusion, MultinomialDiffusion, torch.Tensor]
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+        gaussian, multinomial, net_steps = chain
         x = normal((b, self.n_num), gen, device)
-        codes = (self.multinomial.prior_sample(b, gen, device) if self.n_cat
+        codes = (multinomial.prior_sample(b, gen, device) if self.n_cat
                  else torch.zeros(b, 0, dtype=torch.long, device=device))
-        last = self.num_timesteps - 1
+        last = gaussian.num_timesteps - 1
         if known is not None:
-            x, codes = self._pin(x, codes, known, last, gen)
+            x, codes = self._pin(x, codes, known, last, gen, gaussian)
         rounds = resample_rounds if known is not None else 1
         for step in range(last, -1, -1):
             t = torch.full((b,), step, dtype=torch.long, device=device)
+            t_net = net_steps[t]  # the trained chain's step, which the network was told in training
             for r in range(rounds):
-                eps_hat, logits = self.predict(x, codes, t)
-                x = self.gaussian.p_sample(x, t, eps_hat, normal(tuple(x.shape), gen, device), self.clip_denoised)
+                eps_hat, logits = self.predict(x, codes, t_net)
+                x = gaussian.p_sample(x, t, eps_hat, normal(tuple(x.shape), gen, device), self.clip_denoised)
                 if self.n_cat:
-                    codes = self.multinomial.p_sample(logits, codes, t, gen)
+                    codes = multinomial.p_sample(logits, codes, t, gen)
                 if known is not None:
-                    x, codes = self._pin(x, codes, known, step - 1, gen)
+                    x, codes = self._pin(x, codes, known, step - 1, gen, gaussian)
                 if r < rounds - 1:  # one forward step back to t, then denoise again (RePaint)
-                    x = self.gaussian.q_step(x, t, normal(tuple(x.shape), gen, device))
+                    x = gaussian.q_step(x, t, normal(tuple(x.shape), gen, device))
                     if self.n_cat:
-                        codes = self.multinomial.q_step_sample(codes, t, gen)
+                        codes = multinomial.q_step_sample(codes, t, gen)
         return x, codes
 
-    def _pin(self, x: torch.Tensor, codes: torch.Tensor, known: Known, step: int, gen: torch.Generator
-             ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Known columns as the forward process has them at ``step`` (exact when step < 0)."""
+    @staticmethod
+    def _pin(x: torch.Tensor, codes: torch.Tensor, known: Known, step: int, gen: torch.Generator,
+             gaussian: GaussianDiffusion) -> tuple[torch.Tensor, torch.Tensor]:
+        """Known columns as the forward process has them at ``step`` of ``gaussian``'s chain
+        (exact when step < 0)."""
         if step < 0:
             k_num, k_cat = known.num, known.cat
         else:
             t = torch.full((len(x),), step, dtype=torch.long, device=x.device)
-            k_num = self.gaussian.q_sample(known.num, t, normal(tuple(x.shape), gen, x.device))
+            k_num = gaussian.q_sample(known.num, t, normal(tuple(x.shape), gen, x.device))
             k_cat = known.cat
         return torch.where(known.num_mask, k_num, x), torch.where(known.cat_mask, k_cat, codes)

@@ -21,6 +21,7 @@ t = 0 for a one-hot x_0): sampling runs T steps over every column of every row, 
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -35,12 +36,13 @@ class MultinomialDiffusion(nn.Module):
     """Group-wise tensors: ``logits`` and probabilities are lists with one (b, n_g, K_g) tensor
     per group (:attr:`groups`); codes are (b, columns) in the caller's column order."""
 
-    def __init__(self, n_levels: list[int], num_timesteps: int, schedule: str = "cosine") -> None:
+    def __init__(self, n_levels: list[int], num_timesteps: int, schedule: str = "cosine",
+                 keep: np.ndarray | None = None) -> None:
         super().__init__()
         self.n_levels = [int(k) for k in n_levels]
         if any(k < 1 for k in self.n_levels):
             raise ValueError(f"n_levels: every column needs at least one level, got {self.n_levels}")
-        self.sched = DiscreteSchedule(num_timesteps, schedule)
+        self.sched = DiscreteSchedule(num_timesteps, schedule, keep)
         offsets = [0]
         for k in self.n_levels:
             offsets.append(offsets[-1] + k)
