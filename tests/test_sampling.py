@@ -54,6 +54,9 @@ def test_two_draw_threads_write_what_one_writes(copula, tmp_path, monkeypatch):
     third = copula.sample(60, seed=acacia.sampling.chunk_seed(4, 2), id_start=120)
     pd.testing.assert_frame_equal(two.customers.iloc[120:180].reset_index(drop=True), third.customers)
     assert make_model("tabddpm").thread_safe_sampling is False
+    from acacia.transforms.series import TwoStageSeries
+
+    assert TwoStageSeries.thread_safe_decoding is False  # torch generators: one draw at a time
 
 
 def test_holdout_is_never_chunked(tiny_portfolio, tmp_path):

@@ -27,7 +27,6 @@ import pyarrow.parquet as pq
 from acacia.data.portfolio import CONSUMPTION_FILE, CUSTOMERS_FILE, SCHEMA_FILE, Portfolio
 from acacia.errors import ParamsError
 from acacia.models.base import Synthesizer
-from acacia.transforms.series import TwoStageSeries
 
 
 def chunk_seed(seed: int, k: int) -> int:
@@ -71,9 +70,9 @@ def _write_part(files: dict[str, _Appender], part: Portfolio, validate: str | No
 
 
 def _draw_threads(model: Synthesizer) -> int:
-    """Chunks drawn at once: two for a NumPy-only model and series decoder, else one."""
+    """Chunks drawn at once: two when both the model and its series decoder are NumPy-only."""
     series = getattr(getattr(model, "codec_", None), "series_", None)
-    return 2 if model.thread_safe_sampling and not isinstance(series, TwoStageSeries) else 1
+    return 2 if model.thread_safe_sampling and getattr(series, "thread_safe_decoding", False) else 1
 
 
 def sample_to_parquet(model: Synthesizer, n: int, folder: str | Path, seed: int,

@@ -82,7 +82,7 @@ class Synthesizer(ABC):
     chunkable: ClassVar[bool] = True
     #: whether two threads may draw chunks at once: a sampler of NumPy only, which releases the
     #: GIL in its array work and mutates nothing shared (torch models already use every core
-    #: inside one call). The series decoder must be NumPy too (not the two-stage generators).
+    #: inside one call). The series decoder must say the same (``thread_safe_decoding``).
     thread_safe_sampling: ClassVar[bool] = False
 
     def __init__(self, seed: int = 0, series_representation: str | dict = "flat") -> None:

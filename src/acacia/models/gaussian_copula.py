@@ -28,6 +28,7 @@ from acacia.transforms.encoders import (
 @register("gaussian_copula")
 class GaussianCopula(Synthesizer):
     thread_safe_sampling = True  # NumPy draws only
+
     def __init__(
         self,
         seed: int = 0,

@@ -15,6 +15,7 @@ from acacia.models.base import Synthesizer, register
 @register("independent")
 class IndependentMarginals(Synthesizer):
     thread_safe_sampling = True  # NumPy draws only
+
     def _fit_table(self, table: pd.DataFrame, kinds: dict[str, str], rng: np.random.Generator) -> None:
         self.columns_ = {c: table[c].to_numpy() for c in table.columns}
 
