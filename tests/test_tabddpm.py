@@ -38,19 +38,25 @@ def test_beta_schedules_match_ddpm_and_cosine_definitions():
         beta_schedule("quadratic", 10)
 
 
-def test_gaussian_reverse_chain_with_the_exact_noise_recovers_the_data():
-    """For x_0 ~ N(0, v), E[ε | x_t] = √(1−ᾱ) x_t / (ᾱ v + 1 − ᾱ): ancestral sampling with it
-    must return N(0, v)."""
-    gd = GaussianDiffusion(100, "cosine")
+def _gaussian_chain_variance(v: float, steps: int = 100, n: int = 50_000) -> tuple[float, float]:
+    """(mean, variance) at the end of the reverse chain through ``steps`` of 100 cosine steps
+    (all of them: the trained chain itself), each with the exact noise of x_0 ~ N(0, v):
+    E[ε | x_t] = √(1−ᾱ) x_t / (ᾱ v + 1 − ᾱ)."""
+    gd = GaussianDiffusion(100, "cosine", None if steps == 100 else spaced_steps(100, steps))
     g = torch.Generator().manual_seed(0)
-    v, n = 0.25, 50_000
     x = torch.randn(n, 1, generator=g)
-    for step in range(99, -1, -1):
+    for step in range(steps - 1, -1, -1):
         t = torch.full((n,), step)
         a = gd.sched.at("alphas_cumprod", t)
         x = gd.p_sample(x, t, (1 - a).sqrt() * x / (a * v + 1 - a), torch.randn(n, 1, generator=g))
-    assert float(x.mean()) == pytest.approx(0.0, abs=0.01)
-    assert float(x.var()) == pytest.approx(v, rel=0.05)
+    return float(x.mean()), float(x.var())
+
+
+def test_gaussian_reverse_chain_with_the_exact_noise_recovers_the_data():
+    """Ancestral sampling with the exact noise of x_0 ~ N(0, v) must return N(0, v)."""
+    mean, var = _gaussian_chain_variance(0.25)
+    assert mean == pytest.approx(0.0, abs=0.01)
+    assert var == pytest.approx(0.25, rel=0.05)
 
 
 def test_multinomial_forward_marginals_and_prior():
@@ -113,19 +119,6 @@ def test_respaced_schedule_keeps_the_marginals_of_the_kept_steps():
     assert torch.allclose(DiscreteSchedule(100, keep=np.arange(100)).betas, full.betas, atol=1e-6)
     with pytest.raises(ValueError, match="steps"):
         spaced_steps(100, 101)
-
-
-def _gaussian_chain_variance(v: float, steps: int, n: int = 50_000) -> tuple[float, float]:
-    """(mean, variance) at the end of the reverse chain through ``steps`` of 100 cosine steps,
-    each with the exact noise of x_0 ~ N(0, v) (see the test above)."""
-    gd = GaussianDiffusion(100, "cosine", spaced_steps(100, steps))
-    g = torch.Generator().manual_seed(0)
-    x = torch.randn(n, 1, generator=g)
-    for step in range(steps - 1, -1, -1):
-        t = torch.full((n,), step)
-        a = gd.sched.at("alphas_cumprod", t)
-        x = gd.p_sample(x, t, (1 - a).sqrt() * x / (a * v + 1 - a), torch.randn(n, 1, generator=g))
-    return float(x.mean()), float(x.var())
 
 
 def test_respaced_reverse_chains_recover_the_data():
