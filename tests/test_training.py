@@ -97,6 +97,27 @@ def test_learning_rate_is_reduced_on_plateau():
         TrainConfig.from_params({"lr_decay_patience": 0})
 
 
+def test_patience_in_steps_is_the_same_rule_at_every_data_size():
+    # 230 training rows in batches of 32: 8 steps an epoch. 40 steps of patience = 5 epochs and
+    # 24 steps before a reduction = 3 epochs: the run is the epoch-counted one, step for step.
+    net_a, data = make_problem()
+    epochs = fit(net_a, mse, data, TrainConfig(max_epochs=500, batch_size=32, lr=3e-2, patience=5, progress=False,
+                                               lr_decay_factor=0.5, lr_decay_patience=3))
+    net_b, _ = make_problem()
+    steps = fit(net_b, mse, data, TrainConfig(max_epochs=500, batch_size=32, lr=3e-2, patience=40, progress=False,
+                                              lr_decay_factor=0.5, lr_decay_patience=24, patience_unit="steps"))
+    assert steps.history == epochs.history and steps.stopped_epoch < 500
+    # A count that is not a whole number of epochs rounds up; an epoch longer than the patience
+    # leaves one epoch (validation runs once an epoch).
+    cfg = TrainConfig(patience=870, lr_decay_patience=290, patience_unit="steps")
+    assert cfg.patience_epochs(29) == (30, 10)  # the default portfolio: 7,200 rows of 256
+    assert cfg.patience_epochs(352) == (3, 1)  # 90,000 rows of 256
+    assert cfg.patience_epochs(10_000) == (1, 1)
+    assert TrainConfig(patience=30, lr_decay_patience=10).patience_epochs(352) == (30, 10)
+    with pytest.raises(ParamsError, match="training.patience_unit.*'epochs' or 'steps'"):
+        TrainConfig.from_params({"patience_unit": "rows"})
+
+
 def test_config_errors_name_the_key():
     with pytest.raises(ParamsError, match="unknown key.*epochs"):
         TrainConfig.from_params({"epochs": 3})

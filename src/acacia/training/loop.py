@@ -69,6 +69,11 @@ class TrainConfig:
     #: below ``patience`` so that a plateau is first met with a smaller step, then with a stop.
     lr_decay_factor: float | None = None
     lr_decay_patience: int = 5
+    #: what ``patience`` and ``lr_decay_patience`` count: "epochs", or "steps" (optimiser steps,
+    #: rounded up to whole epochs, since validation runs once an epoch). In steps the same rule
+    #: holds at every data size: the moving average's horizon, 1 / (1 − ema_decay), is in steps,
+    #: and an epoch of 100,000 rows is 12 times as many steps as one of 8,000.
+    patience_unit: str = "epochs"
 
     @classmethod
     def from_params(cls, d: dict[str, Any] | None, key: str = "training") -> TrainConfig:
@@ -93,7 +98,16 @@ class TrainConfig:
             raise ParamsError(f"{key}.lr_decay_factor: expected a number in (0, 1) or null, got {cfg.lr_decay_factor!r}")
         if isinstance(cfg.lr_decay_patience, bool) or not isinstance(cfg.lr_decay_patience, int) or cfg.lr_decay_patience < 1:
             raise ParamsError(f"{key}.lr_decay_patience: expected a positive integer, got {cfg.lr_decay_patience!r}")
+        if cfg.patience_unit not in ("epochs", "steps"):
+            raise ParamsError(f"{key}.patience_unit: expected 'epochs' or 'steps', got {cfg.patience_unit!r}")
         return cfg
+
+    def patience_epochs(self, steps_per_epoch: int) -> tuple[int, int]:
+        """(patience, lr_decay_patience) in epochs, for epochs of ``steps_per_epoch`` steps."""
+        if self.patience_unit == "epochs":
+            return self.patience, self.lr_decay_patience
+        return (max(1, math.ceil(self.patience / steps_per_epoch)),
+                max(1, math.ceil(self.lr_decay_patience / steps_per_epoch)))
 
 
 @dataclass
@@ -233,6 +247,7 @@ def fit(
         result = state["result"]
         start_epoch = result.stopped_epoch + 1
     result.steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
+    patience, lr_decay_patience = cfg.patience_epochs(result.steps_per_epoch)
 
     # disable=None: tqdm shows the bar on a terminal only, keeping dvc logs and CI output clean.
     bar = tqdm(range(start_epoch, cfg.max_epochs + 1), disable=None if cfg.progress and rank == 0 else True, desc="train",
@@ -294,7 +309,7 @@ def fit(
         else:
             bad_epochs += 1
             plateau_epochs += 1
-            if cfg.lr_decay_factor is not None and plateau_epochs >= cfg.lr_decay_patience:
+            if cfg.lr_decay_factor is not None and plateau_epochs >= lr_decay_patience:
                 # Optimiser state_dicts carry each group's lr, so a resume continues the decay.
                 for optim in optims:
                     for group in optim.param_groups:
@@ -303,7 +318,7 @@ def fit(
         if average is not None:
             average.swap(module)  # back to the live weights the optimiser updates
         bar.set_postfix(loss=f"{row['train_loss']:.4f}", val=f"{val_loss:.4f}", best=result.best_epoch)
-        stop = bad_epochs >= cfg.patience or out_of_steps(result)
+        stop = bad_epochs >= patience or out_of_steps(result)
         if ckpt is not None and rank == 0 and (epoch % cfg.checkpoint_every == 0 or stop or epoch == cfg.max_epochs):
             _save_checkpoint(ckpt, module, optims, best_state, bad_epochs, result, cfg, _data_key(data), average,
                              plateau_epochs)
