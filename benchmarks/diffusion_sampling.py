@@ -24,10 +24,12 @@ import hashlib
 import json
 import os
 import resource
+import sys
 import time
 from pathlib import Path
 
-import numpy as np
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from performance import shape_trend  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = ROOT / "reports" / "diffusion_sampling"
@@ -58,8 +60,6 @@ def configure(model, model_name: str, config: str) -> tuple[int, bool, int]:
 
 def run(model_name: str, config: str, n: int, seed: int) -> dict:
     from acacia.data.portfolio import Portfolio
-    from acacia.evaluation.features import analysis_table
-    from acacia.evaluation.fidelity import column_pair_trends, column_shapes
     from acacia.models import Synthesizer
 
     folder = ROOT / "models" / model_name
@@ -70,20 +70,13 @@ def run(model_name: str, config: str, n: int, seed: int) -> dict:
     t = time.perf_counter()
     syn = model.sample(n, seed=seed)
     seconds = time.perf_counter() - t
-    train = Portfolio.load(ROOT / "data" / "processed" / "train")
-    rng = np.random.default_rng(seed)
-    m = min(len(train), n)
-    tr, kinds = analysis_table(train)
-    sy, _ = analysis_table(syn)
-    tr = tr.iloc[rng.permutation(len(tr))[:m]].reset_index(drop=True)
-    sy = sy.iloc[rng.permutation(len(sy))[:m]].reset_index(drop=True)
-    shapes, trends = column_shapes(tr, sy, kinds), column_pair_trends(tr, sy, kinds)
+    shape, trend = shape_trend(Portfolio.load(ROOT / "data" / "processed" / "train"), syn, seed=seed)
     return {
         "model": model_name, "config": config, "steps": steps, "heun": heun, "n": n,
         "seconds": round(seconds, 1), "customers_per_second": round(n / seconds, 1),
         "minutes_per_100k": round(100_000 / (n / seconds) / 60, 1),
-        "shape_mean": round(float(np.mean(list(shapes.values()))), 4),
-        "trend_mean": round(float(np.mean(list(trends.values()))), 4),
+        "shape_mean": round(shape, 4),
+        "trend_mean": round(trend, 4),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "cpu_count": os.cpu_count(),
         "chunk_size": chunk_size,

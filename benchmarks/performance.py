@@ -272,6 +272,24 @@ def measure(spec: dict[str, Any]) -> None:
     progress.phase("done", status="ok", load_end=os.getloadavg()[0])
 
 
+def shape_trend(real: Any, syn: Any, seed: int = 0) -> tuple[float, float]:
+    """Mean column Shape and pair Trend of two portfolios on their analysis tables, both cut to
+    the smaller one's size (rows drawn at ``seed``): the benchmarks' quick fidelity check, the
+    numbers the evaluate stage reports, without its other metrics."""
+    import numpy as np
+
+    from acacia.evaluation.features import analysis_table
+    from acacia.evaluation.fidelity import column_pair_trends, column_shapes
+
+    rng = np.random.default_rng(seed)
+    (tr, kinds), (sy, _) = analysis_table(real), analysis_table(syn)
+    m = min(len(tr), len(sy))
+    tr = tr.iloc[rng.permutation(len(tr))[:m]].reset_index(drop=True)
+    sy = sy.iloc[rng.permutation(len(sy))[:m]].reset_index(drop=True)
+    shapes, trends = column_shapes(tr, sy, kinds), column_pair_trends(tr, sy, kinds)
+    return float(np.mean(list(shapes.values()))), float(np.mean(list(trends.values())))
+
+
 def machine(device: Any) -> dict[str, Any]:
     import torch
 

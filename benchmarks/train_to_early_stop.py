@@ -6,7 +6,9 @@ training set needs: more rows mean more steps per epoch, so the validation loss 
 after fewer epochs. This script measures it instead: it simulates ``--n`` customers (weekly
 series), fits one model on all of them with its ``train.models`` parameters of params.yaml (the
 loop holds out its own validation share), to early stopping, and records the wall time, the
-epochs and steps, codecarbon's energy and the peak memory.
+epochs and steps, codecarbon's energy and the peak memory; then it samples ``--quality-n``
+customers from the fitted model and records their Shape / Trend against as many fitted ones, so
+that a stopping rule is judged on what it kept, not only on its time.
 
 Run by hand (never in the test suite), on an otherwise idle machine:
 
@@ -33,7 +35,7 @@ from typing import Any
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from performance import machine  # noqa: E402
+from performance import machine, shape_trend  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,7 +48,7 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise _Interrupted
 
 
-def measure(model: str, n: int, params: dict[str, Any], device: str, work: Path) -> dict[str, Any]:
+def measure(model: str, n: int, params: dict[str, Any], device: str, work: Path, quality_n: int) -> dict[str, Any]:
     import pandas as pd
     import torch
 
@@ -82,6 +84,15 @@ def measure(model: str, n: int, params: dict[str, Any], device: str, work: Path)
             raise
         result = torch.load(saved, weights_only=False)["result"]
         status = f"interrupted after {cost['train_seconds'] / 60:.0f} min, at the checkpoint of epoch {result.stopped_epoch}"
+    # What the stopping rule kept: Shape / Trend of a sample against as many fitted customers.
+    quality = {}
+    if quality_n and not status.startswith("interrupted"):
+        t0 = time.perf_counter()
+        syn = synth.sample(quality_n, seed=params.get("sample", {}).get("seed", 1))
+        sample_seconds = time.perf_counter() - t0
+        shape, trend = shape_trend(data, syn)
+        quality = {"quality_n": quality_n, "quality_sample_seconds": round(sample_seconds, 1),
+                   "shape_mean": round(shape, 4), "trend_mean": round(trend, 4)}
     return {
         "status": status,
         "model": model, "n_fit": len(data), "device": resolve_device(device).type,
@@ -99,8 +110,20 @@ def measure(model: str, n: int, params: dict[str, Any], device: str, work: Path)
         "best_val_loss": result.best_val_loss,
         "training": model_params.get("training"),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        **quality,
         "curve": pd.DataFrame(result.history).to_dict(orient="list"),
     }
+
+
+def _patience(r: dict[str, Any]) -> str:
+    t = r.get("training") or {}
+    return f"{t.get('patience', '?')} {t.get('patience_unit', 'epochs')}"
+
+
+def _quality(r: dict[str, Any]) -> str:
+    if "shape_mean" not in r:
+        return "n/a"
+    return f"{r['shape_mean']:.4f} / {r['trend_mean']:.4f} ({r['quality_n']:,})"
 
 
 def render(folder: Path) -> str:
@@ -109,9 +132,9 @@ def render(folder: Path) -> str:
         r = json.loads(path.read_text())
         rows.append(
             f"| {r['model']} | {r['n_fit']:,} | {r['device']} | {r['machine']['torch_threads']} | "
-            f"{r['train_seconds'] / 60:.1f} | {r['stopped_epoch']} / {r['max_epochs']} (best {r['best_epoch']}) | "
+            f"{r['train_seconds'] / 60:.1f} | {_patience(r)} | {r['stopped_epoch']} / {r['max_epochs']} (best {r['best_epoch']}) | "
             f"{r['steps']:,} | {r['seconds_per_epoch']:.1f} | {r.get('train_energy_kwh', float('nan')):.4f} | "
-            f"{r['peak_rss_mib']:,} | {r.get('status', '')} |"
+            f"{r['peak_rss_mib']:,} | {_quality(r)} | {r.get('status', '')} |"
         )
     return "\n".join([
         "# Training to early stop at scale, measured end to end",
@@ -119,11 +142,12 @@ def render(folder: Path) -> str:
         "Measured with `benchmarks/train_to_early_stop.py` (see its docstring): one fit of the model, with "
         "its `train.models` parameters of params.yaml, on all the simulated customers (weekly series; the "
         "loop holds out 10 % of them for validation and early stopping), wall time from the start of `fit` "
-        "to the restored best weights.",
+        "to the restored best weights. Then `--quality-n` customers are sampled from the fitted model and "
+        "compared with as many fitted ones (mean column Shape / pair Trend, as in the evaluate stage).",
         "",
-        "| model | customers fitted | device | threads | train (min) | epochs stopped / max (best) | "
-        "optimiser steps | s / epoch | energy (kWh) | peak RSS (MiB) | status |",
-        "| --- | ---: | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |",
+        "| model | customers fitted | device | threads | train (min) | patience | epochs stopped / max (best) | "
+        "optimiser steps | s / epoch | energy (kWh) | peak RSS (MiB) | Shape / Trend (n) | status |",
+        "| --- | ---: | --- | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | --- | --- |",
         *rows,
         "",
     ])
@@ -137,6 +161,8 @@ def main() -> None:
     ap.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     ap.add_argument("--out-dir", type=Path, default=ROOT / "reports")
     ap.add_argument("--tmp-dir", type=Path, default=None, help="where the simulated portfolio is written")
+    ap.add_argument("--quality-n", type=int, default=8000,
+                    help="customers sampled after the fit for Shape / Trend against as many fitted ones (0: none)")
     ap.add_argument("--render-only", action="store_true")
     args = ap.parse_args()
     folder = args.out_dir / "train_scale"
@@ -146,7 +172,7 @@ def main() -> None:
             sys.exit(f"--model: '{args.model}' is not a key of train.models in {args.params}")
         work = Path(tempfile.mkdtemp(prefix="train_scale_", dir=args.tmp_dir))
         try:
-            record = measure(args.model, args.n, params, args.device, work)
+            record = measure(args.model, args.n, params, args.device, work, args.quality_n)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         folder.mkdir(parents=True, exist_ok=True)
