@@ -117,7 +117,8 @@ def measure(model: str, n: int, params: dict[str, Any], device: str, work: Path,
 
 def _patience(r: dict[str, Any]) -> str:
     t = r.get("training") or {}
-    return f"{t.get('patience', '?')} {t.get('patience_unit', 'epochs')}"
+    rule = f"{t.get('patience', '?')} {t.get('patience_unit', 'epochs')}"
+    return rule + (f", min_delta {t['min_delta']:g}" if t.get("min_delta") else "")
 
 
 def _quality(r: dict[str, Any]) -> str:
@@ -176,7 +177,9 @@ def main() -> None:
         finally:
             shutil.rmtree(work, ignore_errors=True)
         folder.mkdir(parents=True, exist_ok=True)
-        stem = f"{args.model}_{args.n}_{record['device']}"
+        t = record.get("training") or {}
+        stem = (f"{args.model}_{args.n}_{record['device']}_patience{t.get('patience', '')}{t.get('patience_unit', 'epochs')}"
+                + (f"_mindelta{t['min_delta']:g}" if t.get("min_delta") else ""))
         curve = record.pop("curve")
         tmp = folder / f".{stem}.json.tmp"
         tmp.write_text(json.dumps(record, indent=2, default=float))

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from acacia.errors import ParamsError
-from acacia.training.loop import TrainConfig, WeightAverage, fit, resolve_device
+from acacia.training.loop import TrainConfig, WeightAverage, fit, plateaued, resolve_device
 
 
 def make_problem(seed: int = 0):
@@ -116,6 +116,28 @@ def test_patience_in_steps_is_the_same_rule_at_every_data_size():
     assert TrainConfig(patience=30, lr_decay_patience=10).patience_epochs(352) == (30, 10)
     with pytest.raises(ParamsError, match="training.patience_unit.*'epochs' or 'steps'"):
         TrainConfig.from_params({"patience_unit": "rows"})
+
+
+def test_min_delta_is_asked_of_the_whole_patience_window():
+    # A loss falling 0.01 an epoch: no epoch beats the best by 0.025, but 3 epochs do.
+    slow = [1.0 - 0.01 * i for i in range(10)]
+    assert not plateaued(slow, patience=3, min_delta=0.025)
+    assert plateaued(slow, patience=2, min_delta=0.025)
+    assert not plateaued(slow[:3], patience=3)  # never before patience + 1 epochs
+    assert plateaued([1.0, 0.5, 0.6, 0.5], patience=2)  # min_delta 0: no new best in the window
+    assert not plateaued([1.0, 0.5, 0.6, 0.49], patience=2)
+    # In a run, min_delta stops sooner, and the weights kept are still those of the lowest loss.
+    net, data = make_problem()
+    base = dict(max_epochs=300, batch_size=32, lr=3e-2, patience=5, progress=False)
+    loose = fit(net, mse, data, TrainConfig(**base, min_delta=0.05))
+    net_b, _ = make_problem()
+    strict = fit(net_b, mse, data, TrainConfig(**base))
+    assert loose.stopped_epoch < strict.stopped_epoch
+    assert loose.history == strict.history[: loose.stopped_epoch]
+    losses = [h["val_loss"] for h in loose.history]
+    assert loose.best_epoch == 1 + losses.index(min(losses))
+    with pytest.raises(ParamsError, match="training.min_delta"):
+        TrainConfig.from_params({"min_delta": -0.1})
 
 
 def test_config_errors_name_the_key():

@@ -49,6 +49,12 @@ class TrainConfig:
     weight_decay: float = 1e-4
     val_fraction: float = 0.1
     patience: int = 20
+    #: the least fall of the validation loss that the last ``patience`` (epochs or steps) must
+    #: bring for training to go on: stop when their lowest loss is not ``min_delta`` below the
+    #: lowest before them (0 = stop when the window has no new best). It decides the stop only:
+    #: the learning-rate plateau and the weights kept follow every new best, because with
+    #: ``lr_decay_patience`` of one epoch (100,000 customers, patience in steps) a threshold there
+    #: would divide the rate at every epoch that gains less than it.
     min_delta: float = 0.0
     checkpoint_every: int = 10
     device: str = "auto"
@@ -98,6 +104,8 @@ class TrainConfig:
             raise ParamsError(f"{key}.lr_decay_factor: expected a number in (0, 1) or null, got {cfg.lr_decay_factor!r}")
         if isinstance(cfg.lr_decay_patience, bool) or not isinstance(cfg.lr_decay_patience, int) or cfg.lr_decay_patience < 1:
             raise ParamsError(f"{key}.lr_decay_patience: expected a positive integer, got {cfg.lr_decay_patience!r}")
+        if isinstance(cfg.min_delta, bool) or not isinstance(cfg.min_delta, int | float) or cfg.min_delta < 0:
+            raise ParamsError(f"{key}.min_delta: expected a number >= 0, got {cfg.min_delta!r}")
         if cfg.patience_unit not in ("epochs", "steps"):
             raise ParamsError(f"{key}.patience_unit: expected 'epochs' or 'steps', got {cfg.patience_unit!r}")
         return cfg
@@ -303,7 +311,7 @@ def fit(
                "lr": optims[0].param_groups[0]["lr"]}
         result.history.append(row)
         result.stopped_epoch = epoch
-        if val_loss < result.best_val_loss - cfg.min_delta:
+        if val_loss < result.best_val_loss:
             result.best_val_loss, result.best_epoch, bad_epochs, plateau_epochs = val_loss, epoch, 0, 0
             best_state = copy.deepcopy(module.state_dict())
         else:
@@ -318,7 +326,7 @@ def fit(
         if average is not None:
             average.swap(module)  # back to the live weights the optimiser updates
         bar.set_postfix(loss=f"{row['train_loss']:.4f}", val=f"{val_loss:.4f}", best=result.best_epoch)
-        stop = bad_epochs >= patience or out_of_steps(result)
+        stop = plateaued([h["val_loss"] for h in result.history], patience, cfg.min_delta) or out_of_steps(result)
         if ckpt is not None and rank == 0 and (epoch % cfg.checkpoint_every == 0 or stop or epoch == cfg.max_epochs):
             _save_checkpoint(ckpt, module, optims, best_state, bad_epochs, result, cfg, _data_key(data), average,
                              plateau_epochs)
@@ -330,6 +338,14 @@ def fit(
     module.load_state_dict(best_state)
     result.seconds += time.perf_counter() - called
     return result
+
+
+def plateaued(val_losses: list[float], patience: int, min_delta: float = 0.0) -> bool:
+    """Whether the last ``patience`` validation losses fall less than ``min_delta`` below the
+    lowest one before them (never before ``patience`` + 1 epochs)."""
+    if len(val_losses) <= patience:
+        return False
+    return not min(val_losses[-patience:]) < min(val_losses[:-patience]) - min_delta
 
 
 class _Objective(nn.Module):
