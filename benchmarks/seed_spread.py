@@ -79,6 +79,9 @@ def run(model_name: str, sample_seeds: list[int], train_seeds: list[int]) -> dic
         row = {"train_seed": seed, "fit_seconds": round(fit_seconds, 1),
                "best_epoch": result.best_epoch if result else None,
                "stopped_epoch": result.stopped_epoch if result else None,
+               # the stopping rule it ran under, since a rerun with other params replaces the row
+               "stopping": {k: getattr(model.train_config, k) for k in ("patience", "patience_unit", "min_delta")}
+               if hasattr(model, "train_config") else None,
                **_score(model, params["sample"]["seed"], real, params, temperature)}
         out["train"].append(row)
         print(model_name, row, flush=True)
@@ -138,6 +141,10 @@ def main() -> None:
                     continue
                 path = OUT_DIR / f"{name}_{kind}.json"
                 old = json.loads(path.read_text())["rows"] if path.is_file() else []
+                # A seed measured again (e.g. after a params change) replaces its earlier row.
+                key = ("train_seed",) if kind == "train" else ("sample_seed", "model_sha")
+                fresh = {tuple(r.get(k) for k in key) for r in rows}
+                old = [r for r in old if tuple(r.get(k) for k in key) not in fresh]
                 tmp = path.with_name(f".{path.name}.tmp")
                 tmp.write_text(json.dumps({"model": name, "kind": kind, "rows": old + rows}, indent=1,
                                           default=float) + "\n")
