@@ -13,6 +13,8 @@ that a stopping rule is judged on what it kept, not only on its time.
 Run by hand (never in the test suite), on an otherwise idle machine:
 
     OMP_NUM_THREADS=2 .venv/bin/python benchmarks/train_to_early_stop.py --model tabdiff --n 100000
+    OMP_NUM_THREADS=2 .venv/bin/python benchmarks/train_to_early_stop.py --model tabdiff --n 100000 \
+        --training min_delta=0.001      # another stopping rule than params.yaml's, for this run
     .venv/bin/python benchmarks/train_to_early_stop.py --render-only
 
 → ``reports/train_scale/<model>_<n>_<device>.json`` (+ ``_curve.csv``) and ``reports/train_scale.md``.
@@ -164,6 +166,8 @@ def main() -> None:
     ap.add_argument("--tmp-dir", type=Path, default=None, help="where the simulated portfolio is written")
     ap.add_argument("--quality-n", type=int, default=8000,
                     help="customers sampled after the fit for Shape / Trend against as many fitted ones (0: none)")
+    ap.add_argument("--training", nargs="*", default=[], metavar="KEY=VALUE",
+                    help="overrides of the model's training params for this run, e.g. min_delta=0.001")
     ap.add_argument("--render-only", action="store_true")
     args = ap.parse_args()
     folder = args.out_dir / "train_scale"
@@ -171,6 +175,15 @@ def main() -> None:
         params = yaml.safe_load(args.params.read_text())
         if args.model not in params["train"]["models"]:
             sys.exit(f"--model: '{args.model}' is not a key of train.models in {args.params}")
+        overrides = {}
+        for item in args.training:
+            key, sep, value = item.partition("=")
+            if not sep or not key:
+                sys.exit(f"--training: expected KEY=VALUE, got '{item}'")
+            overrides[key] = yaml.safe_load(value)
+        if overrides:
+            spec = params["train"]["models"][args.model]
+            spec["training"] = {**(spec.get("training") or {}), **overrides}
         work = Path(tempfile.mkdtemp(prefix="train_scale_", dir=args.tmp_dir))
         try:
             record = measure(args.model, args.n, params, args.device, work, args.quality_n)
