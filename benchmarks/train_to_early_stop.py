@@ -146,7 +146,9 @@ def render(folder: Path) -> str:
         "its `train.models` parameters of params.yaml, on all the simulated customers (weekly series; the "
         "loop holds out 10 % of them for validation and early stopping), wall time from the start of `fit` "
         "to the restored best weights. Then `--quality-n` customers are sampled from the fitted model and "
-        "compared with as many fitted ones (mean column Shape / pair Trend, as in the evaluate stage).",
+        "compared with as many fitted ones (mean column Shape / pair Trend, as in the evaluate stage). "
+        "The patience column is each run's stopping rule, `--training` overrides included (params.yaml "
+        "itself has no `min_delta` for TabDiff: see reports/performance_targets.md).",
         "",
         "| model | customers fitted | device | threads | train (min) | patience | epochs stopped / max (best) | "
         "optimiser steps | s / epoch | energy (kWh) | peak RSS (MiB) | Shape / Trend (n) | status |",
