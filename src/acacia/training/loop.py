@@ -234,7 +234,7 @@ def fit(
     best_state = copy.deepcopy(module.state_dict())
     average = WeightAverage(module, cfg.ema_decay) if cfg.ema_decay is not None else None
     # plateau_epochs: epochs without improvement since the best epoch or the last lr reduction.
-    bad_epochs, plateau_epochs, start_epoch = 0, 0, 1
+    plateau_epochs, start_epoch = 0, 1
     ckpt = Path(checkpoint_dir) / CHECKPOINT if checkpoint_dir else None
     if ckpt is not None and ckpt.exists():
         state = torch.load(ckpt, map_location=device, weights_only=False)
@@ -248,8 +248,9 @@ def fit(
             raise ParamsError(f"{ckpt} holds {len(saved)} optimizer state(s), this run has {len(optims)}")
         for optim, optim_state in zip(optims, saved, strict=True):
             optim.load_state_dict(optim_state)
-        best_state, bad_epochs = state["best_state"], state["bad_epochs"]
-        plateau_epochs = state.get("plateau_epochs", bad_epochs)
+        best_state = state["best_state"]
+        # Checkpoints older than the lr plateau counted epochs without a gain as bad_epochs.
+        plateau_epochs = state.get("plateau_epochs", state.get("bad_epochs", 0))
         if average is not None:
             average.state, average.updates = state["ema"]["state"], state["ema"]["updates"]
         result = state["result"]
@@ -312,10 +313,9 @@ def fit(
         result.history.append(row)
         result.stopped_epoch = epoch
         if val_loss < result.best_val_loss:
-            result.best_val_loss, result.best_epoch, bad_epochs, plateau_epochs = val_loss, epoch, 0, 0
+            result.best_val_loss, result.best_epoch, plateau_epochs = val_loss, epoch, 0
             best_state = copy.deepcopy(module.state_dict())
         else:
-            bad_epochs += 1
             plateau_epochs += 1
             if cfg.lr_decay_factor is not None and plateau_epochs >= lr_decay_patience:
                 # Optimiser state_dicts carry each group's lr, so a resume continues the decay.
@@ -328,7 +328,7 @@ def fit(
         bar.set_postfix(loss=f"{row['train_loss']:.4f}", val=f"{val_loss:.4f}", best=result.best_epoch)
         stop = plateaued([h["val_loss"] for h in result.history], patience, cfg.min_delta) or out_of_steps(result)
         if ckpt is not None and rank == 0 and (epoch % cfg.checkpoint_every == 0 or stop or epoch == cfg.max_epochs):
-            _save_checkpoint(ckpt, module, optims, best_state, bad_epochs, result, cfg, _data_key(data), average,
+            _save_checkpoint(ckpt, module, optims, best_state, result, cfg, _data_key(data), average,
                              plateau_epochs)
         if on_epoch_end is not None:
             on_epoch_end(epoch, row)
@@ -405,13 +405,13 @@ def _data_key(data: torch.Tensor) -> str:
     return f"{tuple(data.shape)}:{float(data.double().sum()):.10g}:{float(data.double().abs().sum()):.10g}"
 
 
-def _save_checkpoint(path: Path, module, optims, best_state, bad_epochs, result, cfg, data_key,
+def _save_checkpoint(path: Path, module, optims, best_state, result, cfg, data_key,
                      average: WeightAverage | None = None, plateau_epochs: int = 0) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     torch.save(
         {"module": module.state_dict(), "optims": [o.state_dict() for o in optims], "best_state": best_state,
-         "bad_epochs": bad_epochs, "plateau_epochs": plateau_epochs, "result": result, "config": asdict(cfg), "data_key": data_key,
+         "plateau_epochs": plateau_epochs, "result": result, "config": asdict(cfg), "data_key": data_key,
          "ema": None if average is None else {"state": average.state, "updates": average.updates}},
         tmp,
     )
