@@ -14,6 +14,8 @@ evaluation (the evaluate stage's function and ``evaluate`` settings):
     OMP_NUM_THREADS=2 .venv/bin/python benchmarks/seed_spread.py \\
         --models gaussian_copula ctgan tabdiff causal_diff_tab --sample-seeds 11 12 13
     OMP_NUM_THREADS=2 .venv/bin/python benchmarks/seed_spread.py --models tabdiff --train-seeds 1 2
+    OMP_NUM_THREADS=2 .venv/bin/python benchmarks/seed_spread.py --models tabdiff --train-seeds 2 \
+        --training patience=1200      # another stopping rule: rows in a file and a line of their own
     .venv/bin/python benchmarks/seed_spread.py --render-only
 
 One JSON per (model, kind) under reports/seed_spread/; a run adds its rows to what is there.
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = ROOT / "reports" / "seed_spread"
@@ -51,7 +54,8 @@ def _score(model: Any, seed: int, real: dict, params: dict, temperature: pd.Data
     return {"sample_seed": seed, "sample_seconds": round(sample_seconds, 1), **{k: metrics.get(k) for k in METRICS}}
 
 
-def run(model_name: str, sample_seeds: list[int], train_seeds: list[int]) -> dict[str, list[dict]]:
+def run(model_name: str, sample_seeds: list[int], train_seeds: list[int],
+        training: dict[str, Any] | None = None) -> dict[str, list[dict]]:
     from acacia.data.portfolio import Portfolio
     from acacia.models import Synthesizer, make_model
     from acacia.params import load_params
@@ -71,7 +75,10 @@ def run(model_name: str, sample_seeds: list[int], train_seeds: list[int]) -> dic
                                                                                        temperature)})
             print(model_name, out["sample"][-1], flush=True)
     for seed in train_seeds:
-        model = make_model(model_name, {**(params["train"]["models"].get(model_name) or {}), "seed": seed})
+        spec = dict(params["train"]["models"].get(model_name) or {})
+        if training:
+            spec["training"] = {**(spec.get("training") or {}), **training}
+        model = make_model(model_name, {**spec, "seed": seed})
         t = time.perf_counter()
         model.fit(real[model.fit_split])
         fit_seconds = time.perf_counter() - t
@@ -127,8 +134,19 @@ def main() -> None:
     ap.add_argument("--models", nargs="+", default=["gaussian_copula", "tabdiff"])
     ap.add_argument("--sample-seeds", nargs="*", type=int, default=[])
     ap.add_argument("--train-seeds", nargs="*", type=int, default=[])
+    ap.add_argument("--training", nargs="*", default=[], metavar="KEY=VALUE",
+                    help="training params overridden for --train-seeds (rows go to a file of their own)")
     ap.add_argument("--render-only", action="store_true")
     args = ap.parse_args()
+    training = {}
+    for item in args.training:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            ap.error(f"--training: expected KEY=VALUE, got '{item}'")
+        training[key] = yaml.safe_load(value)
+    if training and args.sample_seeds:
+        ap.error("--training applies to --train-seeds only")
+    variant = "".join(f"_{k}{v}" for k, v in sorted(training.items()))
     if not args.render_only:
         if not args.sample_seeds and not args.train_seeds:
             ap.error("give --sample-seeds, --train-seeds or both")
@@ -136,17 +154,18 @@ def main() -> None:
         for name in args.models:
             if args.sample_seeds and not (ROOT / "models" / name / "model.pkl").is_file():
                 ap.error(f"--models: models/{name}/model.pkl not found; run `dvc repro train@{name}` first")
-            for kind, rows in run(name, args.sample_seeds, args.train_seeds).items():
+            for kind, rows in run(name, args.sample_seeds, args.train_seeds, training).items():
                 if not rows:
                     continue
-                path = OUT_DIR / f"{name}_{kind}.json"
+                path = OUT_DIR / f"{name}_{kind}{variant}.json"
                 old = json.loads(path.read_text())["rows"] if path.is_file() else []
                 # A seed measured again (e.g. after a params change) replaces its earlier row.
                 key = ("train_seed",) if kind == "train" else ("sample_seed", "model_sha")
                 fresh = {tuple(r.get(k) for k in key) for r in rows}
                 old = [r for r in old if tuple(r.get(k) for k in key) not in fresh]
                 tmp = path.with_name(f".{path.name}.tmp")
-                tmp.write_text(json.dumps({"model": name, "kind": kind, "rows": old + rows}, indent=1,
+                label = name + (" (" + ", ".join(f"{k} {v}" for k, v in sorted(training.items())) + ")" if training else "")
+                tmp.write_text(json.dumps({"model": label, "kind": kind, "rows": old + rows}, indent=1,
                                           default=float) + "\n")
                 os.replace(tmp, path)
     render()
