@@ -108,7 +108,18 @@ def _split_consumption(source: Path, ids: dict[str, Any], targets: dict[str, Pat
 
 
 # ---------------------------------------------------------------------------- one (model, size)
-def _with_training(model: str, model_params: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` command-line items as a dict, each value read as YAML (``0.001`` → float)."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"expected KEY=VALUE, got '{item}'")
+        out[key] = yaml.safe_load(value)
+    return out
+
+
+def with_training(model: str, model_params: dict[str, Any], **overrides: Any) -> dict[str, Any]:
     """The model's params with ``overrides`` set in each of its training-loop sections (an
     override of None removes the key: the loop's default)."""
     from acacia.models import make_model
@@ -212,7 +223,7 @@ def measure(spec: dict[str, Any]) -> None:
     train = Portfolio.load(data / "train")
     progress.phase("loaded", n_train=len(train))
 
-    budget = _with_training(name, model_params, max_steps=spec["train_steps"], device=spec["device"], progress=False)
+    budget = with_training(name, model_params, max_steps=spec["train_steps"], device=spec["device"], progress=False)
     model = make_model(name, budget)
     t0 = time.perf_counter()
     with track("train", enabled=spec["energy"]) as cost:
@@ -231,7 +242,7 @@ def measure(spec: dict[str, Any]) -> None:
                                                         Path(spec["train_records"])))
 
     if phases and spec["size"] <= spec["full_epoch_max"]:
-        one = make_model(name, _with_training(name, model_params, max_steps=None, max_epochs=1,
+        one = make_model(name, with_training(name, model_params, max_steps=None, max_epochs=1,
                                               device=spec["device"], progress=False))
         t0 = time.perf_counter()
         one.fit(train)

@@ -27,12 +27,15 @@ import argparse
 import hashlib
 import json
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from performance import parse_overrides, with_training  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = ROOT / "reports" / "seed_spread"
@@ -75,9 +78,9 @@ def run(model_name: str, sample_seeds: list[int], train_seeds: list[int],
                                                                                        temperature)})
             print(model_name, out["sample"][-1], flush=True)
     for seed in train_seeds:
-        spec = dict(params["train"]["models"].get(model_name) or {})
+        spec = params["train"]["models"].get(model_name) or {}
         if training:
-            spec["training"] = {**(spec.get("training") or {}), **training}
+            spec = with_training(model_name, spec, **training)
         model = make_model(model_name, {**spec, "seed": seed})
         t = time.perf_counter()
         model.fit(real[model.fit_split])
@@ -135,15 +138,13 @@ def main() -> None:
     ap.add_argument("--sample-seeds", nargs="*", type=int, default=[])
     ap.add_argument("--train-seeds", nargs="*", type=int, default=[])
     ap.add_argument("--training", nargs="*", default=[], metavar="KEY=VALUE",
-                    help="training params overridden for --train-seeds (rows go to a file of their own)")
+                    help="training-loop params overridden for --train-seeds (rows go to a file of their own)")
     ap.add_argument("--render-only", action="store_true")
     args = ap.parse_args()
-    training = {}
-    for item in args.training:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            ap.error(f"--training: expected KEY=VALUE, got '{item}'")
-        training[key] = yaml.safe_load(value)
+    try:
+        training = parse_overrides(args.training)
+    except ValueError as e:
+        ap.error(f"--training: {e}")
     if training and args.sample_seeds:
         ap.error("--training applies to --train-seeds only")
     variant = "".join(f"_{k}{v}" for k, v in sorted(training.items()))

@@ -37,7 +37,7 @@ from typing import Any
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from performance import machine, shape_trend  # noqa: E402
+from performance import machine, parse_overrides, shape_trend, with_training  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -169,7 +169,7 @@ def main() -> None:
     ap.add_argument("--quality-n", type=int, default=8000,
                     help="customers sampled after the fit for Shape / Trend against as many fitted ones (0: none)")
     ap.add_argument("--training", nargs="*", default=[], metavar="KEY=VALUE",
-                    help="overrides of the model's training params for this run, e.g. min_delta=0.001")
+                    help="overrides of every training-loop section of the model for this run, e.g. min_delta=0.001")
     ap.add_argument("--render-only", action="store_true")
     args = ap.parse_args()
     folder = args.out_dir / "train_scale"
@@ -177,15 +177,13 @@ def main() -> None:
         params = yaml.safe_load(args.params.read_text())
         if args.model not in params["train"]["models"]:
             sys.exit(f"--model: '{args.model}' is not a key of train.models in {args.params}")
-        overrides = {}
-        for item in args.training:
-            key, sep, value = item.partition("=")
-            if not sep or not key:
-                sys.exit(f"--training: expected KEY=VALUE, got '{item}'")
-            overrides[key] = yaml.safe_load(value)
+        try:
+            overrides = parse_overrides(args.training)
+        except ValueError as e:
+            sys.exit(f"--training: {e}")
         if overrides:
-            spec = params["train"]["models"][args.model]
-            spec["training"] = {**(spec.get("training") or {}), **overrides}
+            models = params["train"]["models"]
+            models[args.model] = with_training(args.model, models[args.model], **overrides)
         work = Path(tempfile.mkdtemp(prefix="train_scale_", dir=args.tmp_dir))
         try:
             record = measure(args.model, args.n, params, args.device, work, args.quality_n)
