@@ -320,3 +320,36 @@ def test_split_parameters_are_checked(tiny_portfolio):
     few = tiny_portfolio.subset(tiny_portfolio.ids[:3])
     with pytest.raises(DataError, match="3 customers is too small"):
         split_portfolio(few, {"train": 0.8, "holdout": 0.1, "test": 0.1}, seed=0)
+
+
+def test_matrix_load_reads_the_long_file_in_batches(tmp_path, tiny_portfolio):
+    """The evaluation's loader: the same matrix as from the long table, whatever the batch size,
+    read-only, and the long table still there on demand."""
+    from acacia.data.portfolio import CONSUMPTION_FILE, MatrixPortfolio, read_series_matrix
+
+    p = tiny_portfolio
+    # Shuffled rows: the file's order must not matter.
+    shuffled = p.consumption.sample(frac=1.0, random_state=0).reset_index(drop=True)
+    Portfolio(p.customers, shuffled, p.schema).save(tmp_path)
+    q = Portfolio.load(tmp_path, as_matrix=True)
+    assert isinstance(q, MatrixPortfolio)
+    np.testing.assert_array_equal(q.series_matrix(), p.series_matrix())
+    small = read_series_matrix(tmp_path / CONSUMPTION_FILE, p.ids, p.schema, batch_rows=97)
+    np.testing.assert_array_equal(small, p.series_matrix())
+    with pytest.raises(ValueError, match="read-only"):
+        q.series_matrix()[0, 0] = 1.0
+    assert len(q.consumption) == len(p.consumption) and q.validate() is q
+
+
+def test_matrix_load_names_a_consumption_file_that_does_not_match(tmp_path, tiny_portfolio):
+    from acacia.data.portfolio import CONSUMPTION_FILE
+
+    p = tiny_portfolio
+    p.save(tmp_path)
+    Portfolio(p.customers.iloc[1:].reset_index(drop=True), p.consumption, p.schema).save(tmp_path / "fewer")
+    (tmp_path / "fewer" / CONSUMPTION_FILE).write_bytes((tmp_path / CONSUMPTION_FILE).read_bytes())
+    with pytest.raises(DataError, match="consumption.parquet: readings that match no customer"):
+        Portfolio.load(tmp_path / "fewer", as_matrix=True)
+    pq.write_table(pa.table({"customer_id": ["C00000"], "kwh": [1.0]}), tmp_path / CONSUMPTION_FILE)
+    with pytest.raises(DataError, match=r"missing column\(s\) \['period_start'\]"):
+        Portfolio.load(tmp_path, as_matrix=True)

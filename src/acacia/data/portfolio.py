@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from acacia.data.ids import take_ids
 from acacia.data.schema import Schema
@@ -58,11 +60,9 @@ class Portfolio:
         if spec is None:
             return np.empty((len(self), 0))
         row = pd.Index(self.customers[idc]).get_indexer(self.consumption[idc])
-        col = spec.periods.get_indexer(self.consumption["period_start"])
-        if (row < 0).any() or (col < 0).any():
-            raise DataError("consumption rows do not match customers or the period grid")
+        col = spec.period_positions(self.consumption["period_start"])
         mat = np.full((len(self), spec.n_periods), np.nan)
-        mat[row, col] = self.consumption[spec.value].to_numpy(dtype=float)
+        _place_readings(mat, row, col, self.consumption[spec.value].to_numpy(dtype=float), "consumption")
         return mat
 
     @staticmethod
@@ -94,18 +94,80 @@ class Portfolio:
         self.schema.save(folder / SCHEMA_FILE)
 
     @classmethod
-    def load(cls, folder: str | Path, schema: Schema | None = None) -> Portfolio:
+    def load(cls, folder: str | Path, schema: Schema | None = None, as_matrix: bool = False) -> Portfolio:
+        """``as_matrix``: hold the series as the customers × periods matrix, read from the long
+        file in batches (:class:`MatrixPortfolio`), for readers that only need the matrix."""
         folder = Path(folder)
         for name in (CUSTOMERS_FILE, CONSUMPTION_FILE):
             if not (folder / name).exists():
                 raise DataError(f"missing data file {folder / name}; run the stage that writes it")
         if schema is None:
             schema = Schema.load(folder / SCHEMA_FILE)
-        return cls(
-            customers=pd.read_parquet(folder / CUSTOMERS_FILE),
-            consumption=pd.read_parquet(folder / CONSUMPTION_FILE),
-            schema=schema,
-        )
+        customers = pd.read_parquet(folder / CUSTOMERS_FILE)
+        if as_matrix:
+            ids = customers[schema.id_column]
+            return MatrixPortfolio(customers, read_series_matrix(folder / CONSUMPTION_FILE, ids, schema), schema)
+        return cls(customers=customers, consumption=pd.read_parquet(folder / CONSUMPTION_FILE), schema=schema)
+
+
+class MatrixPortfolio(Portfolio):
+    """A portfolio holding its series as the customers × periods matrix, not as long rows.
+
+    The evaluation only reads the matrix: a weekly customer is 157 long rows (id string,
+    timestamp, kWh), several times the bytes of its matrix row, so at a million customers the
+    long tables alone would not fit a small machine. The long table is rebuilt on demand.
+    """
+
+    def __init__(self, customers: pd.DataFrame, matrix: np.ndarray, schema: Schema) -> None:
+        n_periods = 0 if schema.series is None else schema.series.n_periods
+        if matrix.shape != (len(customers), n_periods):
+            raise DataError(f"series matrix of shape {matrix.shape}, expected ({len(customers)}, {n_periods})")
+        self.customers, self.schema = customers, schema
+        # Read-only: callers get this array itself, not a fresh copy as from the long table.
+        self._matrix = matrix
+        self._matrix.flags.writeable = False
+
+    @property
+    def consumption(self) -> pd.DataFrame:  # type: ignore[override]
+        return Portfolio.consumption_from_matrix(self.ids, self._matrix, self.schema)
+
+    def series_matrix(self) -> np.ndarray:
+        return self._matrix
+
+    def __repr__(self) -> str:  # the dataclass one would build the long table
+        return f"MatrixPortfolio({len(self)} customers, series {self._matrix.shape})"
+
+
+def read_series_matrix(path: str | Path, ids: pd.Series, schema: Schema, batch_rows: int = 1_000_000) -> np.ndarray:
+    """Customers (in the order of ``ids``) × periods kWh from a long consumption Parquet file,
+    NaN where no reading; the file is read ``batch_rows`` rows at a time, never whole."""
+    spec = schema.series
+    if spec is None:
+        return np.empty((len(ids), 0))
+    idc = schema.id_column
+    row_of = pd.Index(ids)
+    mat = np.full((len(ids), spec.n_periods), np.nan)
+    # Ids as dictionaries: each batch's few distinct ids are looked up once, not per reading.
+    source = pq.ParquetFile(path, read_dictionary=[idc])
+    missing = {idc, "period_start", spec.value} - set(source.schema_arrow.names)
+    if missing:
+        raise DataError(f"{path}: missing column(s) {sorted(missing)} of the consumption table")
+    for batch in source.iter_batches(batch_size=batch_rows, columns=[idc, "period_start", spec.value]):
+        ident = batch.column(idc)
+        if not pa.types.is_dictionary(ident.type):
+            ident = ident.dictionary_encode()
+        rows = row_of.get_indexer(ident.dictionary.to_pandas())
+        row = rows[ident.indices.to_numpy(zero_copy_only=False)] if len(rows) else np.empty(0, dtype=np.int64)
+        col = spec.period_positions(batch.column("period_start").to_pandas())
+        _place_readings(mat, row, col, batch.column(spec.value).to_numpy(zero_copy_only=False).astype(float), str(path))
+    return mat
+
+
+def _place_readings(mat: np.ndarray, row: np.ndarray, col: np.ndarray, kwh: np.ndarray, source: str) -> None:
+    """``mat[row, col] = kwh``, once every reading is known to fall on a customer and a period."""
+    if (row < 0).any() or (col < 0).any():
+        raise DataError(f"{source}: readings that match no customer or no period of the grid")
+    mat[row, col] = kwh
 
 
 def write_parquet(df: pd.DataFrame, path: str | Path) -> None:

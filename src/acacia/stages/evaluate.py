@@ -33,8 +33,10 @@ PLOT_TABLES = ("shapes", "profile", "dcr", "anonymeter", "bands", "conditional",
 def run(params_path: str, model: str) -> None:
     params = load_params(params_path)
     cfg = get(params, "evaluate", dict)
-    real = {name: Portfolio.load(PROCESSED / name) for name in SPLITS}
-    synthetic = Portfolio.load(SYNTHETIC / model, schema=real["train"].schema)
+    # The evaluation reads series as matrices only: loading them so keeps the long tables out of
+    # memory (a million weekly customers would not fit otherwise).
+    real = {name: Portfolio.load(PROCESSED / name, as_matrix=True) for name in SPLITS}
+    synthetic = Portfolio.load(SYNTHETIC / model, schema=real["train"].schema, as_matrix=True)
     is_holdout = Synthesizer.load(MODELS / model).fit_split == "holdout"
     weather = PROCESSED / TEMPERATURE_FILE
     temperature = pd.read_parquet(weather) if weather.is_file() else None

@@ -27,7 +27,9 @@ def run(params_path: str, model: str) -> None:
     synth = make_model(model, model_params)
     # A killed `dvc repro` resumes from here; the folder is not a DVC output.
     synth.checkpoint_dir = CHECKPOINTS / model
-    data = Portfolio.load(PROCESSED / synth.fit_split)
+    # Models read the series as the customers × periods matrix (TableCodec): loading it so keeps
+    # the long table (157 rows per weekly customer) out of memory.
+    data = Portfolio.load(PROCESSED / synth.fit_split, as_matrix=True)
     # Under torchrun, rank 0 measures (its own process: codecarbon tracks by process) and writes;
     # the other ranks only train.
     main = is_main_process()
