@@ -200,6 +200,43 @@ def test_series_features_by_hand():
     assert feats["series_acf1"].iloc[3] == pytest.approx(1.0)
 
 
+def test_series_features_in_chunks_are_the_same_numbers(tiny_portfolio, monkeypatch):
+    import acacia.evaluation.features as features
+
+    mat, spec = tiny_portfolio.series_matrix(), tiny_portfolio.schema.series
+    whole = series_features_from_matrix(mat, spec)
+    monkeypatch.setattr(features, "SERIES_CHUNK_ROWS", 7)  # 240 rows: 35 chunks, the last of 2
+    pd.testing.assert_frame_equal(series_features_from_matrix(mat, spec), whole, check_exact=True)
+
+
+def test_series_metrics_in_chunks_are_the_same_numbers(tiny_portfolio, monkeypatch):
+    """Row-wise statistics (autocorrelations, degree-day slopes, the detector's features) run in
+    blocks of rows at scale; every number must be the one of the whole matrix."""
+    import acacia.evaluation.features as features
+    from acacia.evaluation.series import series_metrics
+
+    mat, spec = tiny_portfolio.series_matrix(), tiny_portfolio.schema.series
+    train, syn, test = mat[:100], mat[100:200] * 1.1, mat[200:]
+    zones = np.array(["H1", "H2"] * 50, dtype=object)
+    days = pd.date_range(spec.periods[0], periods=7 * spec.n_periods, freq="D")
+    temperature = pd.concat([pd.DataFrame({"date": days, "climate_zone": z,
+                                           "temperature_c": 10 + 8 * np.cos(np.arange(len(days)) / 9) + k})
+                             for k, z in enumerate(["H1", "H2"])], ignore_index=True)
+    groups = tiny_portfolio.customers["heating_energy"].to_numpy(dtype=object)
+
+    def run():
+        return series_metrics(train, syn, test, spec, groups[:100], groups[100:200], zones, zones,
+                              temperature, seed=0, max_rows=None, folds=2, lightgbm={"n_estimators": 5})
+
+    whole, whole_plots = run()
+    assert np.isfinite(whole["thermo_error"]) and np.isfinite(whole["acf_distance"])
+    monkeypatch.setattr(features, "SERIES_CHUNK_ROWS", 9)
+    blocks, block_plots = run()
+    assert blocks == pytest.approx(whole, rel=0, abs=0, nan_ok=True)
+    for name in whole_plots:
+        pd.testing.assert_frame_equal(block_plots[name], whole_plots[name], check_exact=True)
+
+
 def test_embedding_missing_indicator_and_unseen_levels():
     kinds = {"x": "numerical", "c": "categorical", "d": "date"}
     df = pd.DataFrame({"x": [1.0, 2.0, np.nan, 4.0], "c": ["a", "b", None, "a"],

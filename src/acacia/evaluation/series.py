@@ -32,6 +32,7 @@ import pandas as pd
 from scipy import stats
 
 from acacia.data.schema import SeriesSpec
+from acacia.evaluation.features import by_row_blocks
 
 QUANTILES = (0.1, 0.5, 0.9)
 HDD_BASE_C = 18.0  # French convention for heating degree days (COSTIC / Météo-France)
@@ -67,19 +68,28 @@ def profile_errors(real: np.ndarray, syn: np.ndarray) -> dict[str, float]:
 
 def mean_acf(mat: np.ndarray, lags: int) -> np.ndarray:
     """Mean over customers of each customer's autocorrelation of log(1 + kWh) at lags 1..k."""
+    # (lags, customers): each lag's row contiguous, as the vector the mean used to read.
+    acfs = by_row_blocks(lambda block: _customer_acfs(block, lags), mat).T.copy()
+    out = []
+    for lag in range(1, lags + 1):
+        if lag >= mat.shape[1]:
+            out.append(np.nan)
+            continue
+        r = acfs[lag - 1]
+        out.append(float(np.nanmean(np.where(np.isfinite(r), r, np.nan))) if np.isfinite(r).any() else np.nan)
+    return np.array(out)
+
+
+def _customer_acfs(mat: np.ndarray, lags: int) -> np.ndarray:
+    """(customers, lags) autocorrelations of each customer's log(1 + kWh); NaN past the grid."""
     y = np.log1p(np.clip(mat, 0, None))
     y = y - _nanmean(y, 1)[:, None]
     var = _nanmean(y**2, 1)
-    out = []
-    for lag in range(1, lags + 1):
-        if lag >= y.shape[1]:
-            out.append(np.nan)
-            continue
-        prod = y[:, lag:] * y[:, :-lag]
+    out = np.full((len(mat), lags), np.nan)
+    for lag in range(1, min(lags, y.shape[1] - 1) + 1):
         with np.errstate(invalid="ignore", divide="ignore"):
-            r = _nanmean(prod, 1) / var
-        out.append(float(np.nanmean(np.where(np.isfinite(r), r, np.nan))) if np.isfinite(r).any() else np.nan)
-    return np.array(out)
+            out[:, lag - 1] = _nanmean(y[:, lag:] * y[:, :-lag], 1) / var
+    return out
 
 
 def annual_totals(mat: np.ndarray, frequency: str) -> np.ndarray:
@@ -113,6 +123,10 @@ def degree_days(temperature: pd.DataFrame, spec: SeriesSpec) -> pd.DataFrame:
 
 def thermosensitivity(mat: np.ndarray, zones: np.ndarray, hdd: pd.DataFrame) -> np.ndarray:
     """Per customer OLS slope of kWh on the degree days of his zone, over observed periods."""
+    return by_row_blocks(lambda block, z: _slopes(block, z, hdd), mat, np.asarray(zones, dtype=object))
+
+
+def _slopes(mat: np.ndarray, zones: np.ndarray, hdd: pd.DataFrame) -> np.ndarray:
     x = np.full(mat.shape, np.nan)
     for z in hdd.columns:
         rows = zones == z
@@ -160,6 +174,10 @@ def _group_error(real_v: np.ndarray, syn_v: np.ndarray, real_g: np.ndarray, syn_
 
 def series_feature_frame(mat: np.ndarray, periods: pd.DatetimeIndex, lags: int = 4) -> pd.DataFrame:
     """Features a detector reads: monthly shares of consumption, level, variability, ACFs."""
+    return by_row_blocks(lambda block: _feature_frame(block, periods, lags), mat)
+
+
+def _feature_frame(mat: np.ndarray, periods: pd.DatetimeIndex, lags: int) -> pd.DataFrame:
     months = periods.month.to_numpy()
     monthly = np.column_stack([_nanmean(mat[:, months == m], 1) if (months == m).any()
                                else np.full(len(mat), np.nan) for m in range(1, 13)])
@@ -183,14 +201,18 @@ def series_feature_frame(mat: np.ndarray, periods: pd.DatetimeIndex, lags: int =
 
 
 def _windows(mat: np.ndarray, lags: int, max_windows: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    y = np.log1p(np.clip(mat, 0, None))
-    n, t = y.shape
+    n, t = mat.shape
     if t <= lags or n == 0:
         return np.empty((0, lags)), np.empty(0)
     rows = rng.integers(0, n, max_windows * 3)
     cols = rng.integers(lags, t, max_windows * 3)
-    x = np.stack([y[rows, cols - k] for k in range(1, lags + 1)], axis=1)
-    target = y[rows, cols]
+
+    def log_kwh(c: np.ndarray) -> np.ndarray:
+        # Only the cells drawn: log(1 + kWh) of the whole matrix would be one more matrix.
+        return np.log1p(np.clip(mat[rows, c], 0, None))
+
+    x = np.stack([log_kwh(cols - k) for k in range(1, lags + 1)], axis=1)
+    target = log_kwh(cols)
     ok = np.isfinite(x).all(1) & np.isfinite(target)
     return x[ok][:max_windows], target[ok][:max_windows]
 
