@@ -116,6 +116,11 @@ QUANTITIES: list[Quantity] = [
      "`acacia.evaluation.evaluate` with the `evaluate` section of params.yaml, real train split vs "
      "the sampled customers (compared at the same size), up to the evaluation size cap.",
      _get("evaluation", "seconds"), False),
+    ("Evaluation peak resident memory (MiB)",
+     "peak RSS of the evaluation alone, the count restarted after sampling: loading the real splits "
+     "and the synthetic customers (series straight into customers × periods matrices, as the "
+     "evaluate stage loads them) and every metric.",
+     _get("evaluation", "peak_rss_mib"), False),
     ("Energy, K training steps + sampling (kWh)",
      "codecarbon offline tracker (France) around the K-step fit (preparation included) and the "
      "sampling; on a CPU it is estimated from the processor's power and the process's load.",
@@ -199,8 +204,27 @@ def render(records: list[Record], command: str | None = None) -> str:
                   f"K (optimiser steps timed per phase): {', '.join(map(str, steps)) or '–'}.", ""]
         for q in QUANTITIES:
             lines += _table(recs, sizes, q)
+        lines += _families(recs)
         lines += _runs(recs)
     return "\n".join(lines) + "\n"
+
+
+def _families(recs: list[Record]) -> list[str]:
+    """Where the evaluation's time goes (the evaluate stage's ``timings`` plot table), for the
+    runs that recorded it: which metric family grows fastest with the portfolio."""
+    runs = sorted((r for r in recs if r.get("evaluation", {}).get("families")), key=lambda r: (r["model"], r["size"]))
+    if not runs:
+        return []
+    families = list(dict.fromkeys(f for r in runs for f in r["evaluation"]["families"]))
+    lines = ["### Evaluation time by metric family (s)", "",
+             "The evaluation's own clock per metric family (`timings`, as in reports/evaluate_scale.md), "
+             "for the runs that recorded it; loading the portfolios is not in it.", "",
+             "| family | " + " | ".join(f"{r['model']} {_size_label(r['size'])}" for r in runs) + " |",
+             "| --- | " + " | ".join("---:" for _ in runs) + " |"]
+    for f in families:
+        lines.append(f"| {f} | " + " | ".join(_fmt(r["evaluation"]["families"].get(f)) if f in r["evaluation"]["families"]
+                                              else "" for r in runs) + " |")
+    return lines + [""]
 
 
 def _runs(recs: list[Record]) -> list[str]:

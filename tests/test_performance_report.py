@@ -54,3 +54,15 @@ def test_render_has_one_table_per_quantity_with_exponents_and_failures(tmp_path)
 def test_missing_records_folder_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="no performance records"):
         report.load_records(tmp_path / "nowhere")
+
+
+def test_evaluation_families_table_lists_runs_that_recorded_them():
+    records = [
+        _record("gaussian_copula", 100_000, evaluation={"seconds": 27.0, "families": {"series": 3.0, "Anonymeter": 9.5}}),
+        _record("gaussian_copula", 1_000_000, evaluation={"seconds": 376.0, "families": {"series": 31.0, "utility": 80.0}}),
+        _record("tvae", 100_000, evaluation={"seconds": 26.0}),
+    ]
+    text = "\n".join(report._families(records))
+    assert "| family | gaussian_copula 100k | gaussian_copula 1M |" in text
+    assert "| series | 3 | 31 |" in text and "| Anonymeter | 9.5 |  |" in text and "| utility |  | 80 |" in text
+    assert "tvae" not in text and report._families(records[2:]) == []
