@@ -43,6 +43,7 @@ import json
 import math
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -228,6 +229,8 @@ def run_model(name: str, args: argparse.Namespace) -> dict[str, Any]:
     test, _ = analysis_table(test_p)
     record: dict[str, Any] = {"model": name, "status": "ok", "started_utc": started,
                               "git_commit": git_commit(), "seed": args.seed}
+    if args.label:
+        record["label"] = args.label
     if name == REFERENCE:
         syn, params, timing, training = test, {}, {"fit_s": 0.0, "sample_s": 0.0}, None
     else:
@@ -261,7 +264,8 @@ def run_model(name: str, args: argparse.Namespace) -> dict[str, Any]:
 def write_record(record: dict[str, Any], out_dir: Path) -> Path:
     from acacia.data.schema import atomic_write_text
 
-    path = out_dir / f"{record['model']}.json"
+    stem = f"{record['model']}_{record['label']}" if record.get("label") else record["model"]
+    path = out_dir / f"{stem}.json"
     atomic_write_text(path, json.dumps(record, indent=2, allow_nan=False) + "\n")
     return path
 
@@ -281,9 +285,14 @@ def _sort_key(name: str) -> tuple[int, str]:
     return (ORDER.index(name), name) if name in ORDER else (len(ORDER), name)
 
 
+def record_name(r: dict[str, Any]) -> str:
+    """The model, and the variant's ``--label`` if the run had one: ``tabdiff (paper_width)``."""
+    return f"{r['model']} ({r['label']})" if r.get("label") else r["model"]
+
+
 def load_records(out_dir: Path) -> list[dict[str, Any]]:
     records = [json.loads(p.read_text()) for p in sorted(out_dir.glob("*.json"))]
-    return sorted(records, key=lambda r: _sort_key(r["model"]))
+    return sorted(records, key=lambda r: (*_sort_key(r["model"]), r.get("label") or ""))
 
 
 def _budget(r: dict[str, Any]) -> str:
@@ -324,10 +333,10 @@ def render(records: list[dict[str, Any]]) -> str:
     ]
     for r in records:
         if r.get("status") != "ok":
-            lines.append(f"| {r['model']} | ours | {r.get('status')} | | | | | | |")
+            lines.append(f"| {record_name(r)} | ours | {r.get('status')} | | | | | | |")
             continue
         m = r["metrics"]
-        label = "real test rows (reference)" if r["model"] == REFERENCE else r["model"]
+        label = "real test rows (reference)" if r["model"] == REFERENCE else record_name(r)
         lines.append(
             f"| {label} | ours | {_pct(m['shape'], error=True)} | {_pct(m['trend'], error=True)} | "
             f"{_pct(m['c2st'])} | {_pct(m['alpha_precision'])} | {_pct(m['beta_recall'])} | "
@@ -356,7 +365,7 @@ def render(records: list[dict[str, Any]]) -> str:
     for r in records:
         t, h = r.get("timing") or {}, r.get("hardware") or {}
         lines.append(
-            f"| {r['model']} | {_budget(r)} | {t.get('fit_s', 'n/a')} | {t.get('sample_s', 'n/a')} | "
+            f"| {record_name(r)} | {_budget(r)} | {t.get('fit_s', 'n/a')} | {t.get('sample_s', 'n/a')} | "
             f"{t.get('evaluate_s', 'n/a')} | {h.get('load_avg_1m', '?')} / "
             f"{h.get('load_avg_1m_end', '?')} | {r.get('started_utc', '')} | "
             f"{r.get('git_commit') or ''} |"
@@ -372,7 +381,7 @@ def render(records: list[dict[str, Any]]) -> str:
     for r in ok:
         m = r["metrics"]
         lines.append(
-            f"| {r['model']} | {_pct(m['alpha_precision_standard'])} | "
+            f"| {record_name(r)} | {_pct(m['alpha_precision_standard'])} | "
             f"{_pct(m['beta_recall_standard'])} | {_num(m['c2st_auc'], 4)} | "
             f"{_pct(m['exact_match_rate'])} |"
         )
@@ -414,9 +423,31 @@ def render(records: list[dict[str, Any]]) -> str:
         "train rows it is compared with (16,281). Missing values (`?` in the files) are a "
         "category of their own. Each row is one fit and one sampled table (TabDiff's report "
         "averages 20 sampled tables of one fit), so differences of a few tenths are noise.",
+        *_variant_lines(ok),
         "",
     ]
     return "\n".join(lines)
+
+
+def _flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        out.update(_flat(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
+    return out
+
+
+def _variant_lines(records: list[dict[str, Any]]) -> list[str]:
+    """One bullet per labelled run: the params where it differs from the same model's plain run."""
+    plain = {r["model"]: _flat(r.get("params") or {}) for r in records if not r.get("label")}
+    lines = []
+    for r in records:
+        if not r.get("label") or r["model"] not in plain:
+            continue
+        base, mine = plain[r["model"]], _flat(r.get("params") or {})
+        diff = [f"`{k}` {mine.get(k, 'unset')} (plain run: {base.get(k, 'unset')})"
+                for k in sorted(set(base) | set(mine)) if base.get(k) != mine.get(k)]
+        lines.append(f"- **Variant `{record_name(r)}`**: {', '.join(diff) or 'the same params'}.")
+    return lines
 
 
 # ----------------------------------------------------------------------------- CLI
@@ -437,9 +468,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out-dir", type=Path, default=OUT_DIR)
     ap.add_argument("--report", type=Path, default=REPORT)
+    ap.add_argument("--label", default=None,
+                    help="a variant's name (e.g. other params): its record is <model>_<label>.json and "
+                         "its row 'model (label)', beside the default run's")
     ap.add_argument("--render-only", action="store_true", help="only rebuild the markdown")
     ap.add_argument("--one", default=None, help=argparse.SUPPRESS)  # child process mode
     args = ap.parse_args(argv)
+    if args.label is not None and not re.fullmatch(r"[A-Za-z0-9_-]+", args.label):
+        ap.error(f"--label: {args.label!r}, expected letters, digits, '_' or '-' (it names a file)")
     adult = Path(args.adult).expanduser()
     args.adult = adult if adult.is_absolute() else ROOT / adult
     return args
@@ -449,7 +485,7 @@ def _child_argv(name: str, args: argparse.Namespace) -> list[str]:
     argv = [sys.executable, str(Path(__file__).resolve()), "--one", name, "--adult", str(args.adult),
             "--seed", str(args.seed), "--out-dir", str(args.out_dir)]
     for flag, value in (("--epochs", args.epochs), ("--patience", args.patience),
-                        ("--batch-size", args.batch_size), ("--params", args.params)):
+                        ("--batch-size", args.batch_size), ("--params", args.params), ("--label", args.label)):
         if value is not None:
             argv += [flag, str(value)]
     return argv
@@ -474,7 +510,8 @@ def main(argv: list[str] | None = None) -> None:
                 # The child was killed before writing its JSON: record the attempt, so the report
                 # shows the model did not fit in the budget instead of silently omitting it.
                 params = {} if name == REFERENCE else model_params(name, args)
-                write_record({"model": name, "status": "timeout", "time_cap_s": args.time_cap,
+                write_record({"model": name, **({"label": args.label} if args.label else {}),
+                              "status": "timeout", "time_cap_s": args.time_cap,
                               "started_utc": started, "params": params, "hardware": hardware()},
                              args.out_dir)
     from acacia.data.schema import atomic_write_text
