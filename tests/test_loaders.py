@@ -338,6 +338,9 @@ def test_matrix_load_reads_the_long_file_in_batches(tmp_path, tiny_portfolio):
     np.testing.assert_array_equal(small, p.series_matrix())
     with pytest.raises(ValueError, match="read-only"):
         q.series_matrix()[0, 0] = 1.0
+    given = p.series_matrix()
+    MatrixPortfolio(p.customers, given, p.schema)
+    assert given.flags.writeable  # the caller's array is left as it was
     assert len(q.consumption) == len(p.consumption) and q.validate() is q
 
 

@@ -123,8 +123,9 @@ class MatrixPortfolio(Portfolio):
         if matrix.shape != (len(customers), n_periods):
             raise DataError(f"series matrix of shape {matrix.shape}, expected ({len(customers)}, {n_periods})")
         self.customers, self.schema = customers, schema
-        # Read-only: callers get this array itself, not a fresh copy as from the long table.
-        self._matrix = matrix
+        # A read-only view: callers get this array itself, not a fresh copy as from the long
+        # table (the array passed in stays writable).
+        self._matrix = matrix.view()
         self._matrix.flags.writeable = False
 
     @property
