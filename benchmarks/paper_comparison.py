@@ -6,6 +6,8 @@ Run by hand (never in the test suite), from the repository root:
         gaussian_copula --time-cap 900
     .venv/bin/python benchmarks/paper_comparison.py --models tvae --epochs 60 --patience 20 \\
         --batch-size 500 --time-cap 1500
+    .venv/bin/python benchmarks/paper_comparison.py --models tabdiff --label paper_width \\
+        --params '{"tabdiff": {"dim_t": 1024, "num_timesteps": 50}}'
     .venv/bin/python benchmarks/paper_comparison.py --render-only
 
 Protocol (the papers'): train = adult.data (32,561 rows), test = adult.test (16,281 rows), loaded
@@ -27,7 +29,8 @@ columns (no id), computed by the project's evaluation modules:
   (:func:`~acacia.evaluation.privacy.dcr_metrics`; Adult has no holdout split, so the test split
   is the unseen reference, both cut to 16,281 rows); 50 % is ideal.
 
-Each model's result is cached in ``reports/paper_comparison/<model>.json`` and the report
+Each model's result is cached in ``reports/paper_comparison/<model>.json`` (``<model>_<label>.json`` for a
+run with ``--label``, a variant shown beside the plain run) and the report
 ``reports/paper_comparison.md`` is rendered from every JSON present, so a model added later
 (ctgan, tabdiff, ...) is one ``--models <name>`` run, without rerunning the others. The pseudo
 model ``real_test`` scores the real test rows as if synthetic: the ceiling of the fidelity
