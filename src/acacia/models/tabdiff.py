@@ -38,17 +38,18 @@ Deviations, each for a stated reason:
 - reduce-on-plateau learning rate: the released code multiplies it by 0.9 when the training loss
   has not improved for 100 of its 8,000 epochs; the shared loop (``training.lr_decay_factor`` /
   ``lr_decay_patience``, off by default) watches the validation loss of the averaged weights, and
-  params.yaml divides the rate by 10 after 10 epochs without a gain, with an early-stopping
-  patience of 30 epochs, longer than the average's horizon (about 32 epochs of 31 steps), so
-  that a lower rate gets the time to show in the averaged weights. Measured on the default
-  portfolio: with patience 15 and a constant rate the run stopped at epoch 100 (best 85,
-  validation loss 1.5043). From those weights, 20 more epochs at 10⁻⁴ lowered it to 1.5007 and
+  params.yaml divides the rate by 10 after 290 optimiser steps without a gain, with an
+  early-stopping patience of 870 steps (10 and 30 epochs of the default portfolio's 29 steps),
+  longer than the average's horizon of about 1,000 steps, so that a lower rate gets the time to
+  show in the averaged weights (patience counted in epochs would be 12 times as many steps at
+  100,000 customers: ``reports/train_scale.md``). Measured on the default portfolio in an earlier
+  pass: with patience 15 epochs and a constant rate the run stopped at epoch 100 (best 85,
+  validation loss 1.5043); from those weights, 20 more epochs at 10⁻⁴ lowered it to 1.5007 and
   brought the denoiser's t = 1 prediction of the climate zone to within 0.5 points of its
-  frequency (2.2 before), Shape / Trend of the samples 0.9743 / 0.9626 → 0.9754 / 0.9659. In the
-  default run the longer patience did most of the work: the best epoch moved to 113, still at
-  10⁻³ (validation loss 1.4921); the two reductions (epochs 124 and 134) came after it and the
-  lower rates reached 1.4925, not better, within the patience; stopped at 143 of 200 (446 s).
-  The evaluate stage's Shape / Trend went from 0.9743 / 0.9626 to 0.9761 / 0.9655;
+  frequency (2.2 before), Shape / Trend of the samples 0.9743 / 0.9626 → 0.9754 / 0.9659. The
+  pipeline's run (``reports/train/tabdiff_curve.csv``): 10⁻³ until epoch 94 (validation loss
+  1.5015), 10⁻⁴ from 95, best epoch 159 (1.4912), 10⁻⁵ from 170, stopped at epoch 189 of 200
+  (470 s on 2 cores); the evaluate stage's Shape / Trend 0.9781 / 0.9674;
 - the λ_num annealing runs over ``max_epochs`` (the paper: over its 8,000 epochs);
 - classifier-free guidance takes its unconditional prediction from the same network with the
   condition columns fully noised ([MASK] / σ_max), instead of a separately trained model of the
@@ -68,6 +69,17 @@ Deviations, each for a stated reason:
   the copula 0.997 and 0.993). A Gaussian diffusion models a point mass worst: the continuous mass
   next to an atom's band leaks into it, while the atom's own score sits at the band's middle.
   Spreading the ties lifted those two columns to 0.98 or more.
+
+params.yaml's run departs further from these defaults, for CPU time (the numbers: its comments
+and ``reports/paper_comparison.md``, ``reports/diffusion_sampling.md``):
+- ``dim_t`` 512 (paper 1,024): on Adult, 120 epochs at 1,024 took 3,415 s for Shape / Trend
+  error 1.03 / 3.04 %, params.yaml's network 1,271 s (130 epochs) for 1.08 / 3.04 %;
+- ``num_timesteps`` 20 (paper 50), in chunks of ``sample_batch_size`` 1,024 rows: 100,000
+  customers with weekly series in 7.7 minutes on 2 cores (216 customers/s);
+- ``series_representation: compressed``: each weekly series as 13 columns (its level, 8
+  principal-component scores, a noise scale and its read window) instead of one column per week
+  (``acacia.transforms.series``);
+- 200 epochs at most, with patience counted in optimiser steps (above).
 """
 
 from __future__ import annotations
