@@ -166,8 +166,16 @@ def _table(records: list[Record], sizes: list[int], quantity: Quantity) -> list[
 
 
 def _machine(records: list[Record]) -> list[str]:
-    m = records[0].get("machine", {})
-    return [f"- {k}: {v}" for k, v in m.items()]
+    """The machine of the runs: each setting's most common value, and the runs where it differed
+    (a run given two threads must not read as a one-thread run)."""
+    keys = list(dict.fromkeys(k for r in records for k in r.get("machine", {})))
+    lines = []
+    for k in keys:
+        values = [str(r.get("machine", {}).get(k, "–")) for r in records]
+        common = max(dict.fromkeys(values), key=values.count)
+        odd = [f"{r['model']} {_size_label(r['size'])}: {v}" for r, v in zip(records, values, strict=True) if v != common]
+        lines.append(f"- {k}: {common}" + (f" (except {', '.join(odd)})" if odd else ""))
+    return lines
 
 
 def render(records: list[Record], command: str | None = None) -> str:

@@ -66,3 +66,14 @@ def test_evaluation_families_table_lists_runs_that_recorded_them():
     assert "| family | gaussian_copula 100k | gaussian_copula 1M |" in text
     assert "| series | 3 | 31 |" in text and "| Anonymeter | 9.5 |  |" in text and "| utility |  | 80 |" in text
     assert "tvae" not in text and report._families(records[2:]) == []
+
+
+def test_machine_lists_the_runs_whose_settings_differ():
+    records = [_record("tvae", 10_000), _record("tabdiff", 100_000),
+               {**_record("causal_diff_tab", 1_000_000), "machine": {"cpu_count": 2, "torch": "2.13.0+cpu",
+                                                                      "torch_threads": 2}}]
+    for r in records[:2]:
+        r["machine"]["torch_threads"] = 1
+    lines = report._machine(records)
+    assert "- cpu_count: 2" in lines
+    assert "- torch_threads: 1 (except causal_diff_tab 1M: 2)" in lines
