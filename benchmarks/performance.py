@@ -43,7 +43,6 @@ from performance_report import load_records, render  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAINING_KEYS = ("training", "vae_training")  # the constructor arguments the loop's TrainConfig reads
-PHASE_ATTRIBUTES = {"vae_result_": "vae", "diffusion_result_": "diffusion"}  # TabSyn's two fits
 
 
 # ---------------------------------------------------------------------------- data, per size
@@ -134,18 +133,6 @@ def with_training(model: str, model_params: dict[str, Any], **overrides: Any) ->
     return out
 
 
-def training_phases(model: Any) -> dict[str, Any]:
-    """Name → TrainResult of every run of the shared loop the fit made (none: closed form)."""
-    phases = {name: getattr(model, attr) for attr, name in PHASE_ATTRIBUTES.items() if hasattr(model, attr)}
-    if not phases and getattr(model, "training_result_", None) is not None:
-        phases["training"] = model.training_result_
-    # series_gru trains its GRU inside the table codec.
-    sequence = getattr(getattr(getattr(model, "codec_", None), "series_", None), "sequence_", None)
-    if getattr(sequence, "training_result_", None) is not None:
-        phases["series"] = sequence.training_result_
-    return {k: v for k, v in phases.items() if v.steps > 0}
-
-
 def phase_timing(result: Any, batch_size: int) -> dict[str, float]:
     """Seconds per step (first step left out), per validation pass, and the extrapolated epoch."""
     per_step = result.step_seconds / (result.steps - 1) if result.steps > 1 else result.first_step_seconds
@@ -226,6 +213,7 @@ def measure(spec: dict[str, Any]) -> None:
     from acacia.models import make_model
     from acacia.sampling import sample_to_parquet
     from acacia.training.loop import resolve_device
+    from acacia.training.results import training_phases
 
     params = yaml.safe_load(Path(spec["params"]).read_text())
     name, data = spec["model"], Path(spec["data"])

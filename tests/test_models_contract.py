@@ -10,6 +10,7 @@ from acacia.data.portfolio import MatrixPortfolio
 from acacia.errors import NotFittedError, ParamsError
 from acacia.models import REGISTRY, Synthesizer, make_model
 from acacia.models.base import _import_all
+from acacia.training.results import training_result
 
 _import_all()
 MODELS = sorted(REGISTRY)
@@ -75,6 +76,21 @@ def test_null_rates_within_tolerance(fitted, tiny_portfolio):
     real_rows = len(tiny_portfolio.consumption) / len(tiny_portfolio)
     syn_rows = len(out.consumption) / len(out)
     assert abs(real_rows - syn_rows) / real_rows < 0.1
+
+
+CLOSED_FORM = {"independent", "gaussian_copula", "holdout"}
+
+
+def test_trained_models_report_their_early_stopping(fitted):
+    # The train record's epochs (frugality: epochs saved) come from here, wherever a model keeps
+    # its network: series_gru trains only the GRU inside its codec.
+    result = training_result(fitted)
+    if next(n for n, cls in REGISTRY.items() if type(fitted) is cls) in CLOSED_FORM:
+        assert result is None
+        return
+    assert result is not None
+    assert 1 <= result.best_epoch <= result.stopped_epoch <= result.max_epochs
+    assert len(result.history) == result.stopped_epoch
 
 
 def test_reproducible_for_a_seed(fitted):

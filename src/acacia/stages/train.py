@@ -14,6 +14,7 @@ from acacia.models import make_model
 from acacia.params import get, load_params
 from acacia.paths import CHECKPOINTS, MODELS, PROCESSED, TRAIN_METRICS, staged_dir, write_json
 from acacia.training.loop import is_main_process
+from acacia.training.results import training_result
 
 CURVE_COLUMNS = ["epoch", "train_loss", "val_loss", "lr"]
 
@@ -42,7 +43,7 @@ def run(params_path: str, model: str) -> None:
     shutil.rmtree(synth.checkpoint_dir, ignore_errors=True)
 
     record = {**cost, "n_fit": len(data)}
-    result = getattr(synth, "training_result_", None)
+    result = training_result(synth)
     curve = pd.DataFrame(result.history if result else [], columns=CURVE_COLUMNS)
     if result:
         record.update(best_epoch=result.best_epoch, stopped_epoch=result.stopped_epoch,
