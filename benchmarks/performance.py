@@ -385,6 +385,29 @@ def run_size(size: int, models: list[str], a: argparse.Namespace, out_dir: Path)
         shutil.rmtree(work, ignore_errors=True)
 
 
+def reproject(out_dir: Path, params: dict[str, Any], train_records: Path) -> list[Path]:
+    """Recompute every record's early-stop projection from its measured epoch times and the
+    train records as they are now: a record keeps the stopped epoch of the pipeline run of its
+    day, which a later training (or a model that did not report it then) makes stale."""
+    from acacia.models import make_model
+
+    changed = []
+    for path in sorted((out_dir / "performance").glob("*.json")):
+        record = json.loads(path.read_text())
+        phases = record.get("phases") or {}
+        if not phases or record.get("model") not in params["train"]["models"]:
+            continue
+        model = make_model(record["model"], params["train"]["models"][record["model"]] or {})
+        projection = _early_stop_projection(record["model"], model, phases, train_records)
+        if projection != record.get("to_early_stop"):
+            record["to_early_stop"] = projection
+            tmp = path.with_suffix(".json.tmp")
+            tmp.write_text(json.dumps(record, indent=2, sort_keys=True, default=float) + "\n")
+            tmp.replace(path)
+            changed.append(path)
+    return changed
+
+
 def write_report(out_dir: Path, command: str) -> Path:
     report = out_dir / "performance.md"
     report.write_text(render(load_records(out_dir / "performance"), command))
@@ -412,10 +435,15 @@ def main(argv: list[str] | None = None) -> None:
                     help="JSONs go to <out-dir>/performance/, the report to <out-dir>/performance.md")
     ap.add_argument("--tmp-dir", type=Path, default=None, help="where the simulated portfolios are written")
     ap.add_argument("--render-only", action="store_true", help="re-render the report from the JSONs present")
+    ap.add_argument("--reproject", action="store_true",
+                    help="with --render-only: first recompute the early-stop projections from --train-records")
     a = ap.parse_args(argv)
     command = "python benchmarks/performance.py " + " ".join(argv if argv is not None else sys.argv[1:])
     a.command = command  # recorded in every JSON: the report lists the runs it was built from
     if a.render_only:
+        if a.reproject:
+            for path in reproject(a.out_dir, yaml.safe_load(a.params.read_text()), a.train_records):
+                print(f"reprojected {path}")
         print(write_report(a.out_dir, command))
         return
     if a.train_steps < 2:

@@ -77,3 +77,24 @@ def test_machine_lists_the_runs_whose_settings_differ():
     lines = report._machine(records)
     assert "- cpu_count: 2" in lines
     assert "- torch_threads: 1 (except causal_diff_tab 1M: 2)" in lines
+
+
+def test_reproject_reads_the_train_records_of_now(tmp_path):
+    spec = importlib.util.spec_from_file_location("performance_bench", _PATH.parent / "performance.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    folder = tmp_path / "performance"
+    folder.mkdir()
+    stale = {"stopped_epoch": 50, "projected_seconds": 100.0}
+    (folder / "tvae_10000_cpu.json").write_text(json.dumps(
+        _record("tvae", 10_000, phases={"training": {"epoch_seconds": 2.0}}, to_early_stop=stale)))
+    (folder / "gaussian_copula_10000_cpu.json").write_text(json.dumps(_record("gaussian_copula", 10_000)))
+    train = tmp_path / "train"
+    train.mkdir()
+    (train / "tvae.json").write_text(json.dumps({"stopped_epoch": 30, "n_fit": 8000, "train_seconds": 70.0}))
+    params = {"train": {"models": {"tvae": {"seed": 0}, "gaussian_copula": {"seed": 0}}}}
+    changed = bench.reproject(tmp_path, params, train)
+    assert [p.name for p in changed] == ["tvae_10000_cpu.json"]
+    projection = json.loads(changed[0].read_text())["to_early_stop"]
+    assert projection["stopped_epoch"] == 30 and projection["projected_seconds"] == pytest.approx(60.0)
+    assert bench.reproject(tmp_path, params, train) == []  # nothing stale the second time
