@@ -7,14 +7,15 @@ Run by hand (never in the test suite), on an otherwise idle machine:
 
     OMP_NUM_THREADS=2 .venv/bin/python benchmarks/performance.py [--models tvae tabdiff]
         [--sizes 10000 100000 1000000] [--train-steps 30] [--device auto|cpu|cuda]
-    .venv/bin/python benchmarks/performance.py --render-only
+    .venv/bin/python benchmarks/performance.py --render-only [--reproject]
 
 For each size the portfolio is simulated once (chunked) and split like the pipeline; each
 (model, size) then runs in a fresh child process, so its peak RSS is its own, killed at
 ``--time-cap`` seconds and recorded as a timeout (with what it had measured by then).
 Training is timed over K optimiser steps of the shared loop (``TrainConfig.max_steps``) and
 scaled to one epoch: training a million customers to early stopping is not measured, it is
-projected from the pipeline's own train records.
+projected from the pipeline's own train records (``--reproject`` recomputes every record's
+projection from the train records of now, after the pipeline has been trained again).
 """
 
 from __future__ import annotations
@@ -440,6 +441,8 @@ def main(argv: list[str] | None = None) -> None:
     a = ap.parse_args(argv)
     command = "python benchmarks/performance.py " + " ".join(argv if argv is not None else sys.argv[1:])
     a.command = command  # recorded in every JSON: the report lists the runs it was built from
+    if a.reproject and not a.render_only:
+        ap.error("--reproject: only with --render-only (a measuring run projects from --train-records itself)")
     if a.render_only:
         if a.reproject:
             for path in reproject(a.out_dir, yaml.safe_load(a.params.read_text()), a.train_records):
