@@ -378,12 +378,17 @@ def run_size(size: int, models: list[str], a: argparse.Namespace, out_dir: Path)
             record["wall_seconds"] = time.perf_counter() - t0
             record.setdefault("load_end", os.getloadavg()[0])
             record["command"] = a.command
-            path = out_dir / "performance" / f"{name}_{size}_{record['device']}.json"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(record, indent=2, sort_keys=True, default=float) + "\n")
+            write_record(out_dir / "performance" / f"{name}_{size}_{record['device']}.json", record)
             print(f"[{size:,}] {name}: {record['status']} in {record['wall_seconds']:.0f} s", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def write_record(path: Path, record: dict[str, Any]) -> None:
+    """One (model, size, device) record, written whole or not at all (its folder made)."""
+    from acacia.data.schema import atomic_write_text
+
+    atomic_write_text(path, json.dumps(record, indent=2, sort_keys=True, default=float) + "\n")
 
 
 def reproject(out_dir: Path, params: dict[str, Any], train_records: Path) -> list[Path]:
@@ -402,9 +407,7 @@ def reproject(out_dir: Path, params: dict[str, Any], train_records: Path) -> lis
         projection = _early_stop_projection(record["model"], model, phases, train_records)
         if projection != record.get("to_early_stop"):
             record["to_early_stop"] = projection
-            tmp = path.with_suffix(".json.tmp")
-            tmp.write_text(json.dumps(record, indent=2, sort_keys=True, default=float) + "\n")
-            tmp.replace(path)
+            write_record(path, record)
             changed.append(path)
     return changed
 
