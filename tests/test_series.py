@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from acacia.data.schema import SeriesSpec
 from acacia.errors import NotFittedError, ParamsError
@@ -59,6 +60,27 @@ def test_compressed_round_trip_keeps_level_shape_and_missingness():
     again = rep.from_columns(cols, np.random.default_rng(0))
     np.testing.assert_array_equal(np.isnan(again), np.isnan(back))
     np.testing.assert_allclose(np.nan_to_num(again), np.nan_to_num(back))
+
+
+def test_compressed_encodes_a_partly_read_series_from_its_read_periods():
+    # A curve the representation can express exactly (level + average shape + components) must
+    # come back exactly when only a window of it was read. Centring on the window's mean and
+    # padding the unread periods with the average shape (the earlier encoding) did not: it put
+    # part of the seasonal swing back inside the window.
+    mat = seasonal_matrix(n=300, t=104, seed=5)
+    rep = CompressedSeries(6).fit(mat)
+    rng = np.random.default_rng(5)
+    scores = rng.normal(0, 1, (40, 6))
+    y = 3.5 + rep.profile_[None, :] + scores @ rep.basis_
+    curves = np.expm1(y)
+    window = (np.arange(104) >= 30) & (np.arange(104) <= 52)
+    curves[:, ~window] = np.nan
+    cols = rep.to_columns(curves)
+    assert (cols["kwh_noise"] < 0.02).all()  # nothing left to call noise (the ridge leaves a trace)
+    back = rep.from_columns(cols.assign(kwh_noise=0.0), np.random.default_rng(0))
+    error = np.abs(back[:, window] / curves[:, window] - 1)
+    # Measured: 0.35 % on average, 2.4 % at most (the ridge); the earlier encoding 9 % and 42 %.
+    assert error.mean() < 0.01 and error.max() < 0.05
 
 
 def test_compressed_handles_daily_length_and_empty_rows():
@@ -173,3 +195,18 @@ def test_gru_generator_learns_who_heats():
     assert np.nanmedian(ratio[heated]) > 1.5 * np.nanmedian(ratio[~heated])
     with pytest.raises(ParamsError, match="generator"):
         TwoStageSeries(generator="lstm")
+
+
+def test_gru_draws_stay_within_the_observed_consumption():
+    # A head whose mean sits far above anything seen in training: each draw is clamped to the
+    # training range, and so is what is fed back (series_gru once wrote weekly readings of 1e17 kWh).
+    from acacia.models.sequence import SequenceGenerator
+
+    rng = np.random.default_rng(0)
+    kwh = rng.uniform(50, 150, size=(20, 30))
+    periods = pd.date_range("2019-01-07", periods=30, freq="W-MON")
+    gen = SequenceGenerator(hidden=8, training={"max_epochs": 1, "batch_size": 10}).fit(np.zeros((20, 1)), kwh, periods)
+    with torch.no_grad():
+        gen.net_.head.bias[0] = 5.0  # five standard deviations of log-consumption above the mean
+    out = gen.sample(np.zeros((20, 1)), np.random.default_rng(0))
+    assert np.isfinite(out).all() and out.max() <= kwh.max() * (1 + 1e-6) and out.min() >= kwh.min() * (1 - 1e-6)

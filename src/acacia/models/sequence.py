@@ -62,7 +62,11 @@ class SeriesGRU(nn.Module):
         return (nll * obs).sum() / obs.sum().clamp_min(1.0)
 
     @torch.no_grad()
-    def generate(self, xs: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    def generate(self, xs: torch.Tensor, generator: torch.Generator,
+                 bounds: tuple[float, float] = (-math.inf, math.inf)) -> torch.Tensor:
+        """Draw the series step by step, each draw fed back as the next step's input. ``bounds``
+        (standardised log-consumption) clamp every draw: unbounded, one large draw fed back could
+        drive the next ones higher still (weekly readings of 1e17 kWh were written before)."""
         n, t = len(xs), self.calendar.shape[0]
         h = self.start(xs)[None]
         y_prev = torch.zeros(n, 1, device=xs.device)
@@ -72,7 +76,7 @@ class SeriesGRU(nn.Module):
             z, h = self.gru(self._inputs(xs, y_prev, o_prev, self.calendar[j : j + 1]), h)
             mu, log_sigma = self.head(z[:, 0]).unbind(-1)
             eps = torch.randn(n, generator=generator).to(xs.device)
-            out[:, j] = mu + log_sigma.clamp(-5, 3).exp() * eps
+            out[:, j] = (mu + log_sigma.clamp(-5, 3).exp() * eps).clamp(*bounds)
             y_prev, o_prev = out[:, j : j + 1], torch.ones(n, 1, device=xs.device)
         return out
 
@@ -94,6 +98,8 @@ class SequenceGenerator:
         self.mean_ = float(np.nanmean(y)) if obs.any() else 0.0
         self.std_ = (float(np.nanstd(y)) or 1.0) if obs.any() else 1.0
         z = np.where(obs, (y - self.mean_) / self.std_, 0.0)
+        # Generated readings stay within the observed range of log-consumption.
+        self.bounds_ = (float(z[obs].min()), float(z[obs].max())) if obs.any() else (0.0, 0.0)
         data = torch.from_numpy(np.hstack([x_static, z, obs]).astype(np.float32))
         torch.manual_seed(self.seed)
         self.net_ = SeriesGRU(x_static.shape[1], calendar_features(periods), self.hidden)
@@ -108,7 +114,7 @@ class SequenceGenerator:
         parts = []
         for i in range(0, len(x_static), chunk):
             xs = torch.from_numpy(x_static[i : i + chunk].astype(np.float32)).to(device)
-            parts.append(self.net_.generate(xs, gen).cpu().numpy())
+            parts.append(self.net_.generate(xs, gen, self.bounds_).cpu().numpy())
         self.net_.cpu()
         z = np.concatenate(parts) if parts else np.zeros((0, self.net_.calendar.shape[0]))
         return np.clip(np.expm1(z * self.std_ + self.mean_), 0.0, None)

@@ -47,9 +47,9 @@ Deviations, each for a stated reason:
   validation loss 1.5043); from those weights, 20 more epochs at 10⁻⁴ lowered it to 1.5007 and
   brought the denoiser's t = 1 prediction of the climate zone to within 0.5 points of its
   frequency (2.2 before), Shape / Trend of the samples 0.9743 / 0.9626 → 0.9754 / 0.9659. The
-  pipeline's run (``reports/train/tabdiff_curve.csv``): 10⁻³ until epoch 94 (validation loss
-  1.5015), 10⁻⁴ from 95, best epoch 159 (1.4912), 10⁻⁵ from 170, stopped at epoch 189 of 200
-  (470 s on 2 cores); the evaluate stage's Shape / Trend 0.9781 / 0.9674;
+  pipeline's run steps the rate down after each plateau and stops before ``max_epochs``: its
+  best and stopping epochs and seconds are in ``reports/train/tabdiff.json``, the rate and
+  validation loss per epoch in ``reports/train/tabdiff_curve.csv``;
 - the λ_num annealing runs over ``max_epochs`` (the paper: over its 8,000 epochs);
 - classifier-free guidance takes its unconditional prediction from the same network with the
   condition columns fully noised ([MASK] / σ_max), instead of a separately trained model of the

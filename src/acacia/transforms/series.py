@@ -4,8 +4,8 @@ Three representations, chosen per model with ``series_representation`` in params
 or a mapping ``{name: compressed, n_components: 12}``):
 
 - ``flat``: each period is a numeric column; the generator models every period itself.
-- ``compressed``: the series becomes a few columns — its level (mean log-kWh), the scores on
-  the leading principal components of the centred log-kWh curve, a noise scale, and its
+- ``compressed``: the series becomes a few columns — its level and its scores on the leading
+  principal components of the log-kWh curve (least squares on the periods read), a noise scale, and its
   observation window (first and last period read, share of gaps inside) — generated like any
   other column, then decoded into a full series. Daily data stays a dozen columns.
 - ``two_stage``: the tabular generator sees no series column at all; a conditional series
@@ -93,13 +93,29 @@ class CompressedSeries:
 
     Why log: consumption is multiplicative (a heated house scales its whole curve), so shapes
     separate from levels in log space and a handful of components carries most of the variance.
-    The noise scale is per customer (the RMS of what the components do not explain) so decoded
-    curves are as rough as real ones, not PCA-smooth.
+    The noise scale is per customer (the spread of what the components do not explain) so
+    decoded curves are as rough as real ones, not PCA-smooth.
+
+    A customer's level and scores are fitted by least squares on the periods it was read only.
+    Centring on the mean of the read periods and projecting a curve padded with the average shape
+    (the earlier encoding) put part of the average seasonal swing back into a partly read series:
+    curves the components express exactly, read for 23 of 104 weeks, came back 9 % off on
+    average and up to 42 % (least squares: 0.35 % and 2.4 %, the ridge's doing; see
+    ``tests/test_series.py``). On the default portfolio's real series the decoded winter/summer
+    ratio's 1-KS went from 0.910 to 0.952.
     """
 
     prefix = "kwh_"
     MAX_FIT_ROWS = 50_000  # the SVD needs only a sample of customers to find the basis
     thread_safe_decoding = True  # NumPy on read-only fitted state
+    #: ridge on the component scores: a customer read for a few periods does not pin down every
+    #: score, and the ridge sends the undetermined ones to 0 (the average shape) instead of
+    #: letting them fit its noise. Small against a full series' Gram diagonal (about 1).
+    SCORE_RIDGE = 1e-3
+    #: residuals are clipped at this many robust standard deviations before their RMS is the
+    #: noise scale (see :meth:`_noise_scale`)
+    NOISE_CLIP = 3.5
+    ENCODE_CHUNK = 50_000  # customers per least-squares batch (memory ~ chunk × (k+1)²)
 
     def __init__(self, n_components: int = 8) -> None:
         if not isinstance(n_components, int) or n_components < 1:
@@ -134,17 +150,50 @@ class CompressedSeries:
             self.basis_ = vt[:k]
         # What the components leave is not white: week-to-week weather persists. An AR(1) with
         # the residuals' lag-1 autocorrelation keeps decoded curves as smooth as real ones.
-        e = filled - filled @ self.basis_.T @ self.basis_
+        sample = mat[has]
+        if len(sample) > self.MAX_FIT_ROWS:
+            sample = sample[np.sort(np.random.default_rng(0).choice(len(sample), self.MAX_FIT_ROWS, replace=False))]
+        _, _, e = self._encode(sample)
         e = e / np.maximum(np.nan_to_num(self._noise_scale(e)), 1e-9)[:, None]
-        self.noise_ar1_ = float(np.clip((e[:, 1:] * e[:, :-1]).mean() / max((e**2).mean(), 1e-12), 0.0, 0.99)) if e.shape[1] > 1 else 0.0
+        pairs = e[:, 1:] * e[:, :-1]  # NaN unless both periods were read
+        self.noise_ar1_ = (float(np.clip(np.nanmean(pairs) / max(float(np.nanmean(e**2)), 1e-12), 0.0, 0.99))
+                           if np.isfinite(pairs).any() else 0.0)
         return self
 
-    @staticmethod
-    def _noise_scale(resid: np.ndarray) -> np.ndarray:
-        # MAD, not RMS: a meter error spike must not make the whole decoded curve noisy.
+    def _encode(self, mat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per customer: level and component scores fitted by least squares on its read periods
+        (NaN for a customer never read), and the residual log-kWh (NaN where unread)."""
+        y = np.log1p(np.clip(mat, 0.0, None))
+        obs = ~np.isnan(y)
+        design = np.vstack([np.ones(self.n_periods_), self.basis_])  # (1 + k, periods)
+        m = design.shape[0]
+        # Each customer's Gram matrix Σ_t read_t x_t x_tᵀ for all customers in one product.
+        outer = (design[:, None, :] * design[None, :, :]).reshape(m * m, -1)
+        ridge = np.diag([0.0] + [self.SCORE_RIDGE] * (m - 1))
+        coef = np.full((len(y), m), np.nan)
+        for i in range(0, len(y), self.ENCODE_CHUNK):
+            read = obs[i : i + self.ENCODE_CHUNK]
+            has = read.any(axis=1)
+            gram = (read[has].astype(float) @ outer.T).reshape(-1, m, m) + ridge
+            rhs = np.where(read[has], y[i : i + self.ENCODE_CHUNK][has] - self.profile_, 0.0) @ design.T
+            block = coef[i : i + self.ENCODE_CHUNK]
+            block[has] = np.linalg.solve(gram, rhs[..., None])[..., 0]
+        resid = y - self.profile_ - np.nan_to_num(coef) @ design
+        resid[~obs] = np.nan
+        return coef[:, 0], coef[:, 1:], resid
+
+    @classmethod
+    def _noise_scale(cls, resid: np.ndarray) -> np.ndarray:
+        # The RMS of residuals clipped at NOISE_CLIP robust standard deviations (MAD). Round trip
+        # of the default portfolio's series (real lag-1 autocorrelation 0.798 on average): the
+        # MAD alone, a Gaussian core, left decoded curves too smooth (0.832; 1-KS 0.806); the
+        # plain RMS let a few meter error spikes make whole curves noisy (0.755; 1-KS of the
+        # series CV 0.838); clipped at 3.5: 0.806, 1-KS 0.912 and CV 0.957.
         with np.errstate(invalid="ignore"), _quiet():
             med = np.nanmedian(resid, axis=1, keepdims=True)
-            return 1.4826 * np.nanmedian(np.abs(resid - med), axis=1)
+            mad = 1.4826 * np.nanmedian(np.abs(resid - med), axis=1, keepdims=True)
+            clipped = np.clip(resid - med, -cls.NOISE_CLIP * mad, cls.NOISE_CLIP * mad)
+            return np.sqrt(np.nanmean(clipped**2, axis=1))
 
     def _centre(self, mat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         y = np.log1p(np.clip(mat, 0.0, None))
@@ -155,12 +204,8 @@ class CompressedSeries:
     def to_columns(self, matrix: np.ndarray) -> pd.DataFrame:
         _check(self, "basis_")
         mat = np.asarray(matrix, dtype=float)
-        resid, level = self._centre(mat)
-        obs = ~np.isnan(mat)
-        filled = np.where(obs, resid, self.profile_) - self.profile_
-        scores = filled @ self.basis_.T
-        recon = scores @ self.basis_
-        noise = self._noise_scale(np.where(obs, filled - recon, np.nan))
+        level, scores, resid = self._encode(mat)
+        noise = self._noise_scale(resid)
         first, last, gaps = read_window(mat)
         scores = np.where(np.isnan(first)[:, None], np.nan, scores)
         cols = [level[:, None], scores, noise[:, None], first[:, None], last[:, None], gaps[:, None]]
