@@ -76,11 +76,9 @@ def representation_round_trip(real) -> dict[str, tuple[float, float, float]]:
     ``compressed`` series representation alone (encode, decode; no generator): feature →
     (real mean, decoded mean, d). A bias here is shared by every generator that uses it."""
     from acacia.evaluation.features import series_features_from_matrix
-    from acacia.transforms.series import make_series_representation
 
     mat, spec = real.series_matrix(), real.schema.series
-    rep = make_series_representation("compressed").fit(mat)
-    decoded = rep.from_columns(rep.to_columns(mat), np.random.default_rng(0))
+    decoded = through_representation(real, real).series_matrix()
     a, b = series_features_from_matrix(mat, spec), series_features_from_matrix(decoded, spec)
     out = {}
     for col in a.columns:
@@ -107,8 +105,8 @@ def main() -> None:
     reference = ("holdout, series through `compressed`",
                  through_representation(real, Portfolio.load(ROOT / PROCESSED / "holdout")))
     rows = []
-    for name, syn in [*((m, None) for m in models), reference]:
-        syn = syn if syn is not None else Portfolio.load(ROOT / SYNTHETIC / name)
+
+    def add_row(name: str, syn) -> None:
         names, d = mean_differences(real, syn)
         total = float((d**2).sum())
         order = np.argsort(-np.abs(d))[: args.top]
@@ -118,6 +116,10 @@ def main() -> None:
         spread = f"{np.mean(scores):.3f} ± {np.std(scores, ddof=1) if len(scores) > 1 else 0.0:.3f}"
         rows.append(f"| {name} | {spread} | {total:.4f} | {share:.0%} | {top} |")
         print(rows[-1], flush=True)
+
+    for name in models:
+        add_row(name, Portfolio.load(ROOT / SYNTHETIC / name))
+    add_row(*reference)
     trip = representation_round_trip(real)
     trip_rows = [f"| {k} | {v[0]:.4f} | {v[1]:.4f} | {v[2]:+.3f} |" for k, v in trip.items()]
     lines = [
