@@ -279,3 +279,35 @@ def test_averaged_weights_are_validated_and_returned():
     assert [r["val_loss"] for r in res.history] != [r["val_loss"] for r in raw.history]
     with pytest.raises(ParamsError, match="training.ema_decay"):
         TrainConfig.from_params({"ema_decay": 1.0})
+
+
+def test_train_stage_discards_a_checkpoint_of_another_run(tmp_path, capsys):
+    from acacia.stages.train import STAMP, prepare_checkpoint_dir, run_fingerprint
+
+    data = tmp_path / "split"
+    data.mkdir()
+    (data / "customers.parquet").write_bytes(b"rows")
+    first = run_fingerprint({"seed": 0, "training": {"max_epochs": 5}}, data)
+    assert run_fingerprint({"training": {"max_epochs": 5}, "seed": 0}, data) == first
+    ckpt = tmp_path / "ckpt"
+    prepare_checkpoint_dir(ckpt, first)
+    (ckpt / "checkpoint.pt").write_bytes(b"weights")
+    # The same run (a killed repro restarted) keeps its checkpoint and says nothing.
+    prepare_checkpoint_dir(ckpt, first)
+    assert (ckpt / "checkpoint.pt").exists() and capsys.readouterr().err == ""
+    # Other params, then other data: the checkpoint goes, with a message; the stamp is the new run's.
+    other_params = run_fingerprint({"seed": 0, "training": {"max_epochs": 6}}, data)
+    (data / "customers.parquet").write_bytes(b"other rows")
+    other_data = run_fingerprint({"seed": 0, "training": {"max_epochs": 5}}, data)
+    for changed in (other_params, other_data):
+        assert changed != first
+        (ckpt / "checkpoint.pt").write_bytes(b"weights")
+        prepare_checkpoint_dir(ckpt, changed)
+        assert not (ckpt / "checkpoint.pt").exists()
+        assert "discarding" in capsys.readouterr().err
+        assert (ckpt / STAMP).read_text().strip() == changed
+    # A folder without a stamp (written before stamps existed) is not trusted either.
+    (ckpt / STAMP).unlink()
+    (ckpt / "checkpoint.pt").write_bytes(b"weights")
+    prepare_checkpoint_dir(ckpt, first)
+    assert not (ckpt / "checkpoint.pt").exists()

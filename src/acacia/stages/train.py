@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 import sys
+from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+import acacia
 from acacia.data.portfolio import Portfolio
 from acacia.data.schema import atomic_write_text
 from acacia.frugality import track
@@ -17,6 +22,39 @@ from acacia.training.loop import is_main_process
 from acacia.training.results import training_result
 
 CURVE_COLUMNS = ["epoch", "train_loss", "val_loss", "lr"]
+#: the packages whose code the train stage runs (its code deps in dvc.yaml): a checkpoint
+#: written by other code is not resumed.
+TRAINING_CODE = ("models", "transforms", "training")
+STAMP = "run.sha256"
+
+
+def run_fingerprint(model_params: dict[str, Any], data_dir: Path) -> str:
+    """What a checkpoint belongs to: the model's params, the training split's files and the code."""
+    h = hashlib.sha256(json.dumps(model_params, sort_keys=True, default=str).encode())
+    package = Path(acacia.__file__).parent
+    files = [(f.relative_to(data_dir), f) for f in sorted(Path(data_dir).rglob("*")) if f.is_file()]
+    files += [(f.relative_to(package), f) for sub in TRAINING_CODE for f in sorted((package / sub).rglob("*.py"))]
+    for name, path in files:
+        h.update(str(name).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def prepare_checkpoint_dir(directory: Path, fingerprint: str) -> None:
+    """Keep the checkpoints in ``directory`` only if the run that wrote them is this one.
+
+    A killed ``dvc repro`` resumes from them; but DVC reruns the stage after any change to its
+    params, data or code, and a checkpoint of that older run can only fail to load (other
+    settings) or, worse, resume weights trained by other code. It is discarded, with a message.
+    """
+    directory = Path(directory)
+    stamp = directory / STAMP
+    if directory.exists() and (not stamp.exists() or stamp.read_text().strip() != fingerprint):
+        print(f"train: discarding {directory}: written by a run with other params, data or code",
+              file=sys.stderr)
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(stamp, fingerprint + "\n")
 
 
 def run(params_path: str, model: str) -> None:
@@ -34,6 +72,8 @@ def run(params_path: str, model: str) -> None:
     # Under torchrun, rank 0 measures (its own process: codecarbon tracks by process) and writes;
     # the other ranks only train.
     main = is_main_process()
+    if main:
+        prepare_checkpoint_dir(synth.checkpoint_dir, run_fingerprint(model_params, PROCESSED / synth.fit_split))
     with track("train", enabled=main and get(params, "frugality.track", bool, default=True)) as cost:
         synth.fit(data)
     if not main:

@@ -138,19 +138,17 @@ class CompressedSeries:
         r = resid[has]
         self.profile_ = np.nanmean(r, axis=0) if len(r) else np.zeros(self.n_periods_)
         self.profile_ = np.nan_to_num(self.profile_)
-        filled = np.where(np.isnan(r), self.profile_, r) - self.profile_
-        if len(filled) > self.MAX_FIT_ROWS:
-            pick = np.random.default_rng(0).choice(len(filled), self.MAX_FIT_ROWS, replace=False)
-            filled = filled[pick]
+        # One sample of customers (at most MAX_FIT_ROWS) finds the basis and the scores' prior.
+        pick = (np.sort(np.random.default_rng(0).choice(len(r), self.MAX_FIT_ROWS, replace=False))
+                if len(r) > self.MAX_FIT_ROWS else slice(None))
+        filled = np.where(np.isnan(r[pick]), self.profile_, r[pick]) - self.profile_
         k = max(0, min(self.n_components, self.n_periods_, len(filled)))
         if k == 0:
             self.basis_ = np.zeros((0, self.n_periods_))
         else:
             _, _, vt = np.linalg.svd(filled, full_matrices=False)
             self.basis_ = vt[:k]
-        sample = mat[has]
-        if len(sample) > self.MAX_FIT_ROWS:
-            sample = sample[np.sort(np.random.default_rng(0).choice(len(sample), self.MAX_FIT_ROWS, replace=False))]
+        sample = mat[has][pick]
         # A customer read for a few periods does not pin down every score: least squares alone
         # gave it extreme ones, harmless on its own short window but not once a generator pairs
         # them with a full year (series CV d = +0.17 for the copula's portfolio, 1-KS 0.76). The
@@ -160,7 +158,9 @@ class CompressedSeries:
         self.score_ridge_ = np.full(self.basis_.shape[0], self.SCORE_RIDGE)
         _, scores, e = self._encode(sample)
         share = (~np.isnan(sample)).mean(axis=1)
-        full = share >= self.PRIOR_READ_SHARE if (share >= self.PRIOR_READ_SHARE).sum() >= 10 else share > 0
+        full = share >= self.PRIOR_READ_SHARE
+        if full.sum() < 10:
+            full = share > 0
         if full.any() and len(self.score_ridge_):
             noise_var = float(np.nanmedian(self._noise_scale(e[full]) ** 2))
             score_var = np.nanvar(scores[full], axis=0)
@@ -221,7 +221,6 @@ class CompressedSeries:
         level, scores, resid = self._encode(mat)
         noise = self._noise_scale(resid)
         first, last, gaps = read_window(mat)
-        scores = np.where(np.isnan(first)[:, None], np.nan, scores)
         cols = [level[:, None], scores, noise[:, None], first[:, None], last[:, None], gaps[:, None]]
         return pd.DataFrame(np.hstack(cols), columns=self.columns)
 
