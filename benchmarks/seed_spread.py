@@ -18,7 +18,9 @@ evaluation (the evaluate stage's function and ``evaluate`` settings):
         --training patience=1200      # another stopping rule: rows in a file and a line of their own
     .venv/bin/python benchmarks/seed_spread.py --render-only
 
-One JSON per (model, kind) under reports/seed_spread/; a run adds its rows to what is there.
+One JSON per (model, kind) under reports/seed_spread/; a run adds its rows to what is there (a seed
+measured again replaces its row; sample rows of a retrained model replace the earlier model's), each
+row dated; the report marks rows of an earlier pass and sample rows of a model no longer in models/.
 """
 
 from __future__ import annotations
@@ -119,11 +121,19 @@ def render() -> None:
     for path in sorted(OUT_DIR.glob("*.json")):
         record = json.loads(path.read_text())
         df = pd.DataFrame(record["rows"])
+        dates = sorted(set(df["measured"].dropna())) if "measured" in df else []
+        when = f"measured {', '.join(dates)}" if dates else "an earlier pass"
+        if "measured" in df and df["measured"].isna().any() and dates:
+            when += " and an earlier pass"
         if record["kind"] == "sample":
-            over = f"sample seeds (model {', '.join(sorted(set(df['model_sha'])))})"
+            shas = sorted(set(df["model_sha"]))
+            current = ROOT / "models" / record["model"] / "model.pkl"
+            stale = not current.is_file() or hashlib.sha256(current.read_bytes()).hexdigest()[:10] not in shas
+            over = (f"sample seeds (model {', '.join(shas)}{', not the current models/' + record['model'] if stale else ''};"
+                    f" {when})")
             seeds = ", ".join(str(s) for s in df["sample_seed"])
         else:
-            over = "training seeds"
+            over = f"training seeds ({when})"
             seeds = ", ".join(f"{s} (best epoch {b})" if pd.notna(b) else str(s)
                               for s, b in zip(df["train_seed"], df["best_epoch"], strict=True))
         lines.append(f"| {record['model']} | {over} | {seeds} | " + " | ".join(_cells(df)) + " |")
@@ -160,10 +170,15 @@ def main() -> None:
                     continue
                 path = OUT_DIR / f"{name}_{kind}{variant}.json"
                 old = json.loads(path.read_text())["rows"] if path.is_file() else []
-                # A seed measured again (e.g. after a params change) replaces its earlier row.
+                # A seed measured again (e.g. after a params change) replaces its earlier row, and
+                # a retrained model's sample rows replace all of the earlier model's: the spread of
+                # a mix of two models' draws would be neither's.
                 key = ("train_seed",) if kind == "train" else ("sample_seed", "model_sha")
                 fresh = {tuple(r.get(k) for k in key) for r in rows}
-                old = [r for r in old if tuple(r.get(k) for k in key) not in fresh]
+                old = [r for r in old if tuple(r.get(k) for k in key) not in fresh
+                       and (kind == "train" or r.get("model_sha") == rows[0]["model_sha"])]
+                today = time.strftime("%Y-%m-%d")
+                rows = [{**r, "measured": today} for r in rows]
                 tmp = path.with_name(f".{path.name}.tmp")
                 label = name + (" (" + ", ".join(f"{k} {v}" for k, v in sorted(training.items())) + ")" if training else "")
                 tmp.write_text(json.dumps({"model": label, "kind": kind, "rows": old + rows}, indent=1,
