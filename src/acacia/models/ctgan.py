@@ -46,8 +46,9 @@ Deviations from the paper and the reference implementation (sdv-dev/CTGAN), each
   0.149 (best epoch 207, stopped 257): Shape 0.966, Trend 0.947, logistic detection 0.717
   (0.99: 0.150, 0.963, 0.944, 0.683). Not only the stopping: with seed 1 the raw weights ran
   to epoch 287 (best 237) and still gave Shape 0.911, Trend 0.897, detection 0.259; averaged,
-  0.966, 0.950, 0.721. Weight averaging of GAN generators is Yazıcı et al. (ICLR 2019). Batch-norm running statistics are averaged like the weights rather than
-  recomputed for the averaged generator;
+  0.966, 0.950, 0.721. Weight averaging of GAN generators is Yazıcı et al. (ICLR 2019).
+  Batch-norm running statistics are averaged like the weights rather than recomputed for the
+  averaged generator;
 - the default batch size stays 500 but the last batch of an epoch is ragged, and an epoch is
   one pass over the training rows (the reference runs ``len(data) // batch_size`` steps of
   independent draws);
