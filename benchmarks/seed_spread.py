@@ -74,7 +74,7 @@ def run(model_name: str, sample_seeds: list[int], train_seeds: list[int],
     if sample_seeds:
         folder = ROOT / MODELS / model_name
         model = Synthesizer.load(folder)
-        sha = hashlib.sha256((folder / "model.pkl").read_bytes()).hexdigest()[:10]
+        sha = _model_sha(folder)
         for seed in sample_seeds:
             out["sample"].append({"model_sha": sha, "train_seed": model.seed, **_score(model, seed, real, params,
                                                                                        temperature)})
@@ -100,6 +100,12 @@ def run(model_name: str, sample_seeds: list[int], train_seeds: list[int],
     return out
 
 
+def _model_sha(folder: Path) -> str | None:
+    """The first digits of the SHA-256 of a trained model's file (None when there is none)."""
+    path = folder / "model.pkl"
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:10] if path.is_file() else None
+
+
 def _cells(df: pd.DataFrame) -> list[str]:
     sd = (lambda k: df[k].std(ddof=1)) if len(df) > 1 else (lambda k: 0.0)
     return [f"{df[k].mean():.4f} ± {sd(k):.4f} [{df[k].min():.4f}, {df[k].max():.4f}]" for k in METRICS]
@@ -121,14 +127,14 @@ def render() -> None:
     for path in sorted(OUT_DIR.glob("*.json")):
         record = json.loads(path.read_text())
         df = pd.DataFrame(record["rows"])
-        dates = sorted(set(df["measured"].dropna())) if "measured" in df else []
-        when = f"measured {', '.join(dates)}" if dates else "an earlier pass"
-        if "measured" in df and df["measured"].isna().any() and dates:
-            when += " and an earlier pass"
+        dated = df["measured"].dropna() if "measured" in df else pd.Series(dtype=object)
+        when = [f"measured {', '.join(sorted(set(dated)))}"] if len(dated) else []
+        if len(dated) < len(df):
+            when.append("an earlier pass")
+        when = " and ".join(when)
         if record["kind"] == "sample":
             shas = sorted(set(df["model_sha"]))
-            current = ROOT / "models" / record["model"] / "model.pkl"
-            stale = not current.is_file() or hashlib.sha256(current.read_bytes()).hexdigest()[:10] not in shas
+            stale = _model_sha(ROOT / "models" / record["model"]) not in shas
             over = (f"sample seeds (model {', '.join(shas)}{', not the current models/' + record['model'] if stale else ''};"
                     f" {when})")
             seeds = ", ".join(str(s) for s in df["sample_seed"])

@@ -91,3 +91,12 @@ def test_the_import_walk_sees_function_level_imports():
     # its figures through an import inside a function.
     assert "acacia.training.loop" in imported_modules("acacia.stages.train")
     assert "acacia.usecases.figures" in imported_modules("acacia.stages.usecase")
+
+
+def test_checkpoint_stamp_hashes_the_train_stages_code_deps():
+    # The train stage discards a checkpoint written by other code (stages/train.py); the code it
+    # hashes for that must be the code dvc.yaml reruns the stage for.
+    from acacia.stages.train import TRAINING_CODE
+
+    deps = next(d for stage, _, d in stages() if stage == "train")
+    assert {d.removeprefix("src/acacia/") for d in deps if d.startswith("src/acacia/")} == set(TRAINING_CODE)

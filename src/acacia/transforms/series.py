@@ -141,14 +141,15 @@ class CompressedSeries:
         # One sample of customers (at most MAX_FIT_ROWS) finds the basis and the scores' prior.
         pick = (np.sort(np.random.default_rng(0).choice(len(r), self.MAX_FIT_ROWS, replace=False))
                 if len(r) > self.MAX_FIT_ROWS else slice(None))
-        filled = np.where(np.isnan(r[pick]), self.profile_, r[pick]) - self.profile_
+        picked = r[pick]
+        filled = np.where(np.isnan(picked), self.profile_, picked) - self.profile_
         k = max(0, min(self.n_components, self.n_periods_, len(filled)))
         if k == 0:
             self.basis_ = np.zeros((0, self.n_periods_))
         else:
             _, _, vt = np.linalg.svd(filled, full_matrices=False)
             self.basis_ = vt[:k]
-        sample = mat[has][pick]
+        sample = mat[np.flatnonzero(has)[pick]]
         # A customer read for a few periods does not pin down every score: least squares alone
         # gave it extreme ones, harmless on its own short window but not once a generator pairs
         # them with a full year (series CV d = +0.17 for the copula's portfolio, 1-KS 0.76). The
