@@ -37,7 +37,7 @@ from typing import Any
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from performance import parse_overrides, with_training  # noqa: E402
+from performance import TRAINING_KEYS, parse_overrides, with_training  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = ROOT / "reports" / "seed_spread"
@@ -60,7 +60,8 @@ def _score(model: Any, seed: int, real: dict, params: dict, temperature: pd.Data
 
 
 def run(model_name: str, sample_seeds: list[int], train_seeds: list[int],
-        training: dict[str, Any] | None = None) -> dict[str, list[dict]]:
+        training: dict[str, Any] | None = None, model_params: dict[str, Any] | None = None
+        ) -> dict[str, list[dict]]:
     from acacia.data.portfolio import Portfolio
     from acacia.models import Synthesizer, make_model
     from acacia.params import load_params
@@ -83,7 +84,7 @@ def run(model_name: str, sample_seeds: list[int], train_seeds: list[int],
         spec = params["train"]["models"].get(model_name) or {}
         if training:
             spec = with_training(model_name, spec, **training)
-        model = make_model(model_name, {**spec, "seed": seed})
+        model = make_model(model_name, {**spec, **(model_params or {}), "seed": seed})
         t = time.perf_counter()
         model.fit(real[model.fit_split])
         fit_seconds = time.perf_counter() - t
@@ -155,15 +156,22 @@ def main() -> None:
     ap.add_argument("--train-seeds", nargs="*", type=int, default=[])
     ap.add_argument("--training", nargs="*", default=[], metavar="KEY=VALUE",
                     help="training-loop params overridden for --train-seeds (rows go to a file of their own)")
+    ap.add_argument("--param", nargs="*", default=[], metavar="KEY=VALUE",
+                    help="the model's other params overridden for --train-seeds (likewise)")
     ap.add_argument("--render-only", action="store_true")
     args = ap.parse_args()
     try:
         training = parse_overrides(args.training)
+        model_params = parse_overrides(args.param)
     except ValueError as e:
-        ap.error(f"--training: {e}")
-    if training and args.sample_seeds:
-        ap.error("--training applies to --train-seeds only")
-    variant = "".join(f"_{k}{v}" for k, v in sorted(training.items()))
+        ap.error(f"--training / --param: {e}")
+    clash = sorted(set(model_params) & {"seed", *TRAINING_KEYS})
+    if clash:
+        ap.error(f"--param {', '.join(clash)}: use --train-seeds for the seed and --training for the training loop")
+    if (training or model_params) and args.sample_seeds:
+        ap.error("--training and --param apply to --train-seeds only")
+    overrides = {**model_params, **training}
+    variant = "".join(f"_{k}{v}" for k, v in sorted(overrides.items()))
     if not args.render_only:
         if not args.sample_seeds and not args.train_seeds:
             ap.error("give --sample-seeds, --train-seeds or both")
@@ -171,7 +179,7 @@ def main() -> None:
         for name in args.models:
             if args.sample_seeds and not (ROOT / "models" / name / "model.pkl").is_file():
                 ap.error(f"--models: models/{name}/model.pkl not found; run `dvc repro train@{name}` first")
-            for kind, rows in run(name, args.sample_seeds, args.train_seeds, training).items():
+            for kind, rows in run(name, args.sample_seeds, args.train_seeds, training, model_params).items():
                 if not rows:
                     continue
                 path = OUT_DIR / f"{name}_{kind}{variant}.json"
@@ -186,7 +194,7 @@ def main() -> None:
                 today = time.strftime("%Y-%m-%d")
                 rows = [{**r, "measured": today} for r in rows]
                 tmp = path.with_name(f".{path.name}.tmp")
-                label = name + (" (" + ", ".join(f"{k} {v}" for k, v in sorted(training.items())) + ")" if training else "")
+                label = name + (" (" + ", ".join(f"{k} {v}" for k, v in sorted(overrides.items())) + ")" if overrides else "")
                 tmp.write_text(json.dumps({"model": label, "kind": kind, "rows": old + rows}, indent=1,
                                           default=float) + "\n")
                 os.replace(tmp, path)

@@ -1,7 +1,11 @@
 """Series strategies × models × frequency → reports/series_strategies.md (run by hand).
 
-    .venv/bin/python benchmarks/series_strategies.py --models gaussian_copula tvae \
-        --strategies flat compressed two_stage --frequencies weekly daily --n 3000
+    .venv/bin/python benchmarks/series_strategies.py --models gaussian_copula tabdiff tvae \
+        --strategies flat compressed two_stage --frequencies weekly daily --n 3000 \
+        --budget '{"tabdiff": {"training": {"max_epochs": 60}}, "tvae": {"training": {"max_epochs": 150}}}'
+
+(the budget of reports/series_strategies.md, sized for TabDiff on flat series: its weekly row took
+5,023 s for 60 epochs).
 
 Each (frequency, model, strategy) runs in its own process, so the peak resident memory it
 reports (``ru_maxrss``) is that run's alone; its metrics land in
@@ -67,6 +71,7 @@ def run_one(frequency: str, model: str, strategy: str, n: int, budget: dict) -> 
         "n_periods": splits["train"].schema.series.n_periods, "wide_columns": len(fitted.codec_.kinds),
         "fit_seconds": round(fit_s, 2), "sample_seconds": round(sample_s, 2), "epochs": epochs,
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "measured": time.strftime("%Y-%m-%d"), "budget": budget.get(model, {}),
         "metrics": metrics,
     }
 
@@ -91,6 +96,7 @@ def render() -> str:
         "customers sampled as train, and scored by `acacia.evaluation.evaluate` (series metrics",
         "defined in `src/acacia/evaluation/series.py`; errors: lower is better; scores: higher).",
         "Peak memory is the run's own process peak RSS (simulation included). 2-core CPU.",
+        "Training budget: each row's `--budget` is in its JSON; `epochs` is where it stopped.",
         "",
         "Strategies: **flat** = one column per period; **compressed** = level + 8 principal",
         "components of log(1+kWh) + noise scale + read window (13 columns whatever the length);",
@@ -104,13 +110,17 @@ def render() -> str:
         if not rows:
             continue
         lines += [f"## {freq.capitalize()} ({rows[0]['n_periods']} periods, {rows[0]['n_train']} train customers)", ""]
-        head = ["model", "strategy", *[h for _, h, _ in COLUMNS], "wide cols", "fit s", "sample s", "peak MiB"]
+        head = ["model", "strategy", *[h for _, h, _ in COLUMNS], "wide cols", "epochs", "fit s", "sample s",
+                "peak MiB", "measured"]
         lines += ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
         for r in sorted(rows, key=lambda r: (r["model"], r["strategy"])):
             vals = [_fmt(r["metrics"].get(k)) for k, _, _ in COLUMNS]
             lines.append("| " + " | ".join([r["model"], r["strategy"], *vals, str(r["wide_columns"]),
-                                            _fmt(r["fit_seconds"]), _fmt(r["sample_seconds"]),
-                                            _fmt(r["peak_rss_mib"])]) + " |")
+                                            _fmt(r.get("epochs")), _fmt(r["fit_seconds"]), _fmt(r["sample_seconds"]),
+                                            _fmt(r["peak_rss_mib"]),
+                                            # rows are added run by run: an undated one predates
+                                            # the code of the dated ones
+                                            r.get("measured", "earlier pass")]) + " |")
         notes = [f"- {r['model']} / {r['strategy']}: {r['note']}" for r in rows if r.get("note")]
         notes += [f"- {r['model']} / {r['strategy']} (not run in full): {r['note']}" for r in probes
                   if r["frequency"] == freq]
