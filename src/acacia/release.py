@@ -12,7 +12,6 @@ missing) refuses too: a portfolio without its evidence does not leave.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ import pandas as pd
 from acacia.data.portfolio import CONSUMPTION_FILE, CUSTOMERS_FILE, SCHEMA_FILE
 from acacia.errors import AcaciaError, DataError, ParamsError
 from acacia.evaluation.verdict import privacy_flags, rules
-from acacia.paths import staged_dir
+from acacia.paths import file_digest, staged_dir
 
 DATACARD_MD = "DATACARD.md"
 DATACARD_JSON = "datacard.json"
@@ -147,14 +146,6 @@ def measured_limits(metrics: dict[str, Any]) -> list[str]:
     if missing:
         out.append("Not measured on this portfolio: " + ", ".join(missing) + ".")
     return out
-
-
-def file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def build_datacard(

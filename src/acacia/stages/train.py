@@ -17,7 +17,15 @@ from acacia.data.schema import atomic_write_text
 from acacia.frugality import track
 from acacia.models import make_model
 from acacia.params import get, load_params
-from acacia.paths import CHECKPOINTS, MODELS, PROCESSED, TRAIN_METRICS, staged_dir, write_json
+from acacia.paths import (
+    CHECKPOINTS,
+    MODELS,
+    PROCESSED,
+    TRAIN_METRICS,
+    file_digest,
+    staged_dir,
+    write_json,
+)
 from acacia.training.loop import is_main_process
 from acacia.training.results import training_result
 
@@ -36,7 +44,7 @@ def run_fingerprint(model_params: dict[str, Any], data_dir: Path) -> str:
     files += [(f.relative_to(package), f) for sub in TRAINING_CODE for f in sorted((package / sub).rglob("*.py"))]
     for name, path in files:
         h.update(str(name).encode())
-        h.update(path.read_bytes())
+        h.update(file_digest(path).encode())
     return h.hexdigest()
 
 
