@@ -19,6 +19,7 @@ decoded shows where the decoded curves are too smooth or too rough. Run by hand 
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import types
 from pathlib import Path
@@ -86,7 +87,7 @@ def main() -> None:
         decoder = series
         if df:
             # A fresh copy whose noise method alone is replaced: the library is left as it is.
-            decoder = Synthesizer.load(ROOT / "models" / args.model).codec_.series_
+            decoder = copy.deepcopy(series)
             decoder._ar1_noise = types.MethodType(student_t_noise(df), decoder)
         for scale in args.noise_scale:
             scaled = columns.assign(kwh_noise=columns["kwh_noise"] * scale)
