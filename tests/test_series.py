@@ -55,11 +55,31 @@ def test_compressed_round_trip_keeps_level_shape_and_missingness():
     np.testing.assert_array_equal(np.argmax(~np.isnan(back), 1), np.argmax(~np.isnan(mat), 1))
     assert np.nanmin(back) >= 0
     assert abs(np.nanmean(back) / np.nanmean(mat) - 1) < 0.05
-    # AR(1) decoding noise keeps the week-to-week persistence of real curves.
+    # The decoding noise's period covariance keeps the week-to-week persistence of real curves.
     assert np.abs(mean_acf(back, 3) - mean_acf(mat, 3)).max() < 0.1
     again = rep.from_columns(cols, np.random.default_rng(0))
     np.testing.assert_array_equal(np.isnan(again), np.isnan(back))
     np.testing.assert_allclose(np.nan_to_num(again), np.nan_to_num(back))
+
+
+
+def test_compressed_noise_keeps_each_periods_own_spread():
+    # Holiday weeks: households away or not, so the residuals of a few periods spread far wider
+    # than the rest. The decoder must put that roughness in those periods, not spread it evenly
+    # (the AR(1) it replaced had one variance for every period).
+    mat = seasonal_matrix(n=400, t=52, seed=3)
+    rng = np.random.default_rng(3)
+    holiday = np.arange(28, 32)
+    mat[:, holiday] *= np.exp(rng.normal(0, 0.6, (len(mat), len(holiday))))
+    rep = CompressedSeries(4).fit(mat)
+    back = rep.from_columns(rep.to_columns(mat), np.random.default_rng(0))
+    _, _, real_resid = rep._encode(mat)
+    _, _, decoded_resid = rep._encode(back)
+    other = np.setdiff1d(np.arange(52), holiday)
+    real_ratio = np.nanstd(real_resid[:, holiday]) / np.nanstd(real_resid[:, other])
+    decoded_ratio = np.nanstd(decoded_resid[:, holiday]) / np.nanstd(decoded_resid[:, other])
+    assert real_ratio > 1.5, real_ratio
+    assert abs(decoded_ratio / real_ratio - 1) < 0.2, (decoded_ratio, real_ratio)
 
 
 def test_compressed_encodes_a_partly_read_series_from_its_read_periods():

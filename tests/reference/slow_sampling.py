@@ -45,18 +45,6 @@ def _category_inverse(enc, z: np.ndarray) -> np.ndarray:
     return enc.categories_[idx]
 
 
-def ar1_noise(self, n: int, t: int, rng: np.random.Generator) -> np.ndarray:
-    phi = self.noise_ar1_
-    eps = rng.standard_normal((n, t))
-    out = np.empty((n, t))
-    if t:
-        out[:, 0] = eps[:, 0]
-    scale = np.sqrt(1.0 - phi**2)
-    for j in range(1, t):
-        out[:, j] = phi * out[:, j - 1] + scale * eps[:, j]
-    return out
-
-
 def decode_column(values: np.ndarray, col) -> pd.Series:
     if col.kind in ("numerical", "integer", "date"):
         v = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
@@ -128,11 +116,9 @@ def slow_path(monkeypatch) -> Iterator[None]:
     import acacia.transforms.table
     from acacia.data.schema import Schema
     from acacia.models.gaussian_copula import GaussianCopula
-    from acacia.transforms.series import CompressedSeries
 
     with monkeypatch.context() as m:
         m.setattr(GaussianCopula, "_sample_table", copula_sample_table)
-        m.setattr(CompressedSeries, "_ar1_noise", ar1_noise)
         m.setattr(acacia.transforms.table, "_decode_column", decode_column)
         m.setattr(Portfolio, "consumption_from_matrix", staticmethod(consumption_from_matrix))
         m.setattr(Schema, "validate_consumption", validate_consumption)
