@@ -20,7 +20,8 @@ evaluation (the evaluate stage's function and ``evaluate`` settings):
 
 One JSON per (model, kind) under reports/seed_spread/; a run adds its rows to what is there (a seed
 measured again replaces its row; sample rows of a retrained model replace the earlier model's), each
-row dated; the report marks rows of an earlier pass and sample rows of a model no longer in models/.
+row dated and stamped with the commit it ran at (``git describe --always --dirty``); the report
+marks rows of an earlier pass and sample rows of a model no longer in models/.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import argparse
 import hashlib
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -107,6 +109,16 @@ def _model_sha(folder: Path) -> str | None:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:10] if path.is_file() else None
 
 
+def _commit() -> str | None:
+    """The commit the working tree is at (suffixed -dirty when it has changes), None without git."""
+    try:
+        out = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True,
+                             text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return out.stdout.strip() or None
+
+
 def _cells(df: pd.DataFrame) -> list[str]:
     sd = (lambda k: df[k].std(ddof=1)) if len(df) > 1 else (lambda k: 0.0)
     return [f"{df[k].mean():.4f} ± {sd(k):.4f} [{df[k].min():.4f}, {df[k].max():.4f}]" for k in METRICS]
@@ -120,7 +132,9 @@ def render() -> None:
         "evaluate stage's function and settings. *sample seeds*: the pipeline's trained model "
         "(`models/<model>`, file named by the first digits of its SHA-256) draws one portfolio per seed. "
         "*training seeds*: the model fitted again with `seed` = each value, one portfolio at `sample.seed`. "
-        "Cells: mean ± standard deviation [min, max].",
+        "Cells: mean ± standard deviation [min, max]. Rows record their commit from 4ae5a49 on; those at an "
+        "unrecorded commit ran before it, with the compressed series decoded by one AR(1) noise instead of "
+        "the residuals' period covariance (every compressed model's series changed at 4ae5a49).",
         "",
         "| model | spread over | seeds | " + " | ".join(METRICS.values()) + " |",
         "| --- | --- | --- | " + " | ".join("---" for _ in METRICS) + " |",
@@ -129,7 +143,11 @@ def render() -> None:
         record = json.loads(path.read_text())
         df = pd.DataFrame(record["rows"])
         dated = df["measured"].dropna() if "measured" in df else pd.Series(dtype=object)
-        when = [f"measured {', '.join(sorted(set(dated)))}"] if len(dated) else []
+        commits = df["commit"].dropna() if "commit" in df else pd.Series(dtype=object)
+        at = (f" at {', '.join(sorted(set(commits)))}" + ("; other rows at an unrecorded commit"
+                                                         if len(commits) < len(dated) else "")
+              if len(commits) else " at an unrecorded commit")
+        when = [f"measured {', '.join(sorted(set(dated)))}{at}"] if len(dated) else []
         if len(dated) < len(df):
             when.append("an earlier pass")
         when = " and ".join(when)
@@ -191,8 +209,8 @@ def main() -> None:
                 fresh = {tuple(r.get(k) for k in key) for r in rows}
                 old = [r for r in old if tuple(r.get(k) for k in key) not in fresh
                        and (kind == "train" or r.get("model_sha") == rows[0]["model_sha"])]
-                today = time.strftime("%Y-%m-%d")
-                rows = [{**r, "measured": today} for r in rows]
+                today, commit = time.strftime("%Y-%m-%d"), _commit()
+                rows = [{**r, "measured": today, "commit": commit} for r in rows]
                 tmp = path.with_name(f".{path.name}.tmp")
                 label = name + (" (" + ", ".join(f"{k} {v}" for k, v in sorted(overrides.items())) + ")" if overrides else "")
                 tmp.write_text(json.dumps({"model": label, "kind": kind, "rows": old + rows}, indent=1,
