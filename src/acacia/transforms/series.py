@@ -281,7 +281,8 @@ class CompressedSeries:
 
     def _noise_paths(self, n: int, t: int, rng: np.random.Generator) -> np.ndarray:
         """Gaussian paths with the residuals' period covariance (mean variance 1), one per row."""
-        # One product: 0.1 s per 50,000 customers of weekly series, ~20 s of daily ones (1,095²).
+        # One product: 0.1-0.2 s per 50,000 customers of weekly series, 2-2.5 s of daily ones
+        # (1,095 periods), on 2 cores.
         return rng.standard_normal((n, t)) @ self.noise_factor_.T
 
 
