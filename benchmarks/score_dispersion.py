@@ -16,6 +16,7 @@ hand after ``dvc repro``:
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
 from pathlib import Path
 
@@ -36,13 +37,14 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=4000, help="rows drawn per step count")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
+    if args.churn is not None and any(c < 0 for c in args.churn):
+        ap.error("--churn: expected values >= 0")
     synth = Synthesizer.load(ROOT / "models" / args.model)
     if not hasattr(synth, "sampler"):
         raise SystemExit(f"--model {args.model}: expected a TabDiff-family model (one with a sampler)")
     names = list(synth.codes_.numeric_)
-    if args.churn is not None and any(c < 0 for c in args.churn):
-        ap.error("--churn: expected values >= 0")
-    for steps, churn in ((s, c) for s in args.steps for c in (args.churn or [synth.sampler.churn])):
+    churns = args.churn or [synth.sampler.churn]
+    for steps, churn in itertools.product(args.steps, churns):
         synth.sampler.num_timesteps, synth.sampler.churn = steps, churn
         start = time.perf_counter()
         num, _ = synth.sampler.sample(synth.net_, args.n, torch.Generator().manual_seed(args.seed), None)

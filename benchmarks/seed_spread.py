@@ -144,9 +144,12 @@ def render() -> None:
         df = pd.DataFrame(record["rows"])
         dated = df["measured"].dropna() if "measured" in df else pd.Series(dtype=object)
         commits = df["commit"].dropna() if "commit" in df else pd.Series(dtype=object)
-        at = (f" at {', '.join(sorted(set(commits)))}" + ("; other rows at an unrecorded commit"
-                                                         if len(commits) < len(dated) else "")
-              if len(commits) else " at an unrecorded commit")
+        if not len(commits):
+            at = " at an unrecorded commit"
+        else:
+            at = f" at {', '.join(sorted(set(commits)))}"
+            if len(commits) < len(dated):
+                at += "; other rows at an unrecorded commit"
         when = [f"measured {', '.join(sorted(set(dated)))}{at}"] if len(dated) else []
         if len(dated) < len(df):
             when.append("an earlier pass")

@@ -62,7 +62,6 @@ def test_compressed_round_trip_keeps_level_shape_and_missingness():
     np.testing.assert_allclose(np.nan_to_num(again), np.nan_to_num(back))
 
 
-
 def test_compressed_noise_keeps_each_periods_own_spread():
     # Holiday weeks: households away or not, so the residuals of a few periods spread far wider
     # than the rest. The decoder must put that roughness in those periods, not spread it evenly
