@@ -331,6 +331,7 @@ def test_evaluate_returns_flat_json_ready_metrics(real, fresh):
     json.dumps(metrics, allow_nan=False)
     for key in ("fidelity.shape_mean", "fidelity.trend_mean", "fidelity.missingness",
                 "fidelity.alpha_precision", "fidelity.beta_recall", "detection.logistic", "detection.lightgbm", "detection.logistic_auc",
+                "detection.logistic_unseen", "detection.lightgbm_unseen", "detection.logistic_unseen_auc",
                 "privacy.dcr_share", "privacy.dcr_p5_syn_train", "privacy.dcr_p5_holdout_train",
                 "privacy.exact_match_rate", "utility.financial_ease.tstr_auc",
                 "utility.financial_ease.trtr_auc", "utility.financial_ease.tstr_ratio",
@@ -350,6 +351,19 @@ def test_evaluate_returns_flat_json_ready_metrics(real, fresh):
 
     with pytest.raises(ParamsError, match="unknown key"):
         evaluate(train, holdout, test, fresh, {"max_row": 10})
+
+
+def test_unseen_detection_reads_the_test_split(real):
+    """``detection.*_unseen`` compares the portfolio with the test split, not the train split: a
+    portfolio that is the test split itself is invisible there and plain to see against train."""
+    ids = real.ids.to_numpy()
+    train, holdout = real.subset(ids[:200]), real.subset(ids[200:300])
+    other = make_portfolio(n=200, seed=3, prefix="T")
+    shifted = other.customers.assign(surface_m2=other.customers["surface_m2"] * 2)
+    test = Portfolio(shifted, other.consumption, other.schema)
+    metrics, _ = evaluate(train, holdout, test, test, {"detection_folds": 3, "detectors": ["logistic"]})
+    assert metrics["detection.logistic"] < 0.3
+    assert metrics["detection.logistic_unseen"] == pytest.approx(1.0)
 
 
 def test_boolean_labels_ignore_storage_dtype():

@@ -75,7 +75,7 @@ and ``reports/paper_comparison.md``, ``reports/diffusion_sampling.md``):
 - ``dim_t`` 512 (paper 1,024): on Adult, 120 epochs at 1,024 took 3,415 s for Shape / Trend
   error 1.03 / 3.04 %, params.yaml's network 1,271 s (130 epochs) for 1.08 / 3.04 %;
 - ``num_timesteps`` 20 (paper 50), in chunks of ``sample_batch_size`` 1,024 rows: 100,000
-  customers with weekly series in 7.7 minutes on 2 cores (216 customers/s);
+  customers with weekly series in 6.8 minutes on 2 cores (245 customers/s);
 - ``series_representation: compressed``: each weekly series as 13 columns (its level, 8
   principal-component scores, a noise scale and its read window) instead of one column per week
   (``acacia.transforms.series``);
