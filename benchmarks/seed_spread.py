@@ -46,6 +46,7 @@ OUT_DIR = ROOT / "reports" / "seed_spread"
 REPORT = ROOT / "reports" / "seed_spread.md"
 METRICS = {"fidelity.shape_mean": "Shape", "fidelity.trend_mean": "Trend",
            "detection.lightgbm": "detection (LightGBM)", "detection.logistic": "detection (logistic)",
+           "detection.logistic_unseen": "detection (logistic, unseen)",
            "fidelity.alpha_precision": "α-precision", "fidelity.beta_recall": "β-recall",
            "privacy.dcr_share": "DCR share"}
 
@@ -120,8 +121,18 @@ def _commit() -> str | None:
 
 
 def _cells(df: pd.DataFrame) -> list[str]:
-    sd = (lambda k: df[k].std(ddof=1)) if len(df) > 1 else (lambda k: 0.0)
-    return [f"{df[k].mean():.4f} ± {sd(k):.4f} [{df[k].min():.4f}, {df[k].max():.4f}]" for k in METRICS]
+    """Mean ± standard deviation [min, max] per metric over the rows that have it (a metric added
+    later is missing from older rows: "–" when none has it, its row count when only some do)."""
+    cells = []
+    for k in METRICS:
+        v = pd.to_numeric(df[k], errors="coerce").dropna() if k in df else pd.Series(dtype=float)
+        if not len(v):
+            cells.append("–")
+            continue
+        sd = v.std(ddof=1) if len(v) > 1 else 0.0
+        part = f" ({len(v)} of {len(df)} rows)" if len(v) < len(df) else ""
+        cells.append(f"{v.mean():.4f} ± {sd:.4f} [{v.min():.4f}, {v.max():.4f}]{part}")
+    return cells
 
 
 def render() -> None:
