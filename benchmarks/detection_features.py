@@ -33,11 +33,11 @@ ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "reports" / "detection_features.md"
 
 
-def mean_differences(real, syn) -> tuple[list[str], np.ndarray]:
-    """Feature names and standardised mean differences, in the detector's embedding of ``real``."""
-    from acacia.evaluation.features import Embedding, analysis_table
+def mean_differences(r, s, kinds: dict[str, str]) -> tuple[list[str], np.ndarray]:
+    """Feature names and standardised mean differences of the analysis tables ``r`` (real) and
+    ``s`` (synthetic), in the detector's embedding of ``r``."""
+    from acacia.evaluation.features import Embedding
 
-    (r, kinds), (s, _) = analysis_table(real), analysis_table(syn)
     emb = Embedding().fit(r, kinds)
     xr, xs = emb.transform(r).astype(np.float64), emb.transform(s).astype(np.float64)
     pooled = np.sqrt(0.5 * (xr.var(axis=0) + xs.var(axis=0)))
@@ -45,15 +45,13 @@ def mean_differences(real, syn) -> tuple[list[str], np.ndarray]:
     return list(emb.feature_names_), d
 
 
-def logistic_scores(real, unseen, syn, seeds: list[int], cfg: dict) -> dict[str, np.ndarray]:
-    """The evaluate stage's logistic detection of ``syn`` against ``real`` (the train split) and
-    against ``unseen`` (the test split, ``detection.logistic_unseen``), one per seed: ``score``,
-    ``auc``, ``score_unseen``, ``auc_unseen``."""
+def logistic_scores(r, u, s, kinds: dict[str, str], seeds: list[int], cfg: dict) -> dict[str, np.ndarray]:
+    """The evaluate stage's logistic detection of the synthetic analysis table ``s`` against ``r``
+    (the train split's) and against ``u`` (the test split's, ``detection.logistic_unseen``), one
+    per seed: ``score``, ``auc``, ``score_unseen``, ``auc_unseen``."""
     from acacia.evaluation.detection import detection_score
     from acacia.evaluation.evaluate import _same_size_index
-    from acacia.evaluation.features import analysis_table
 
-    (r, kinds), (u, _), (s, _) = analysis_table(real), analysis_table(unseen), analysis_table(syn)
     out: dict[str, list[float]] = {"score": [], "auc": [], "score_unseen": [], "auc_unseen": []}
     for seed in seeds:
         i_r, i_s = _same_size_index(len(r), len(s), np.random.default_rng(seed))
@@ -97,6 +95,7 @@ def representation_round_trip(real) -> dict[str, tuple[float, float, float]]:
 
 def main() -> None:
     from acacia.data.portfolio import Portfolio
+    from acacia.evaluation.features import analysis_table
     from acacia.params import load_params
     from acacia.paths import PROCESSED, SYNTHETIC
 
@@ -111,6 +110,8 @@ def main() -> None:
     reference = ("holdout, series through `compressed`",
                  through_representation(real, Portfolio.load(ROOT / PROCESSED / "holdout")))
     unseen = Portfolio.load(ROOT / PROCESSED / "test")
+    # Each split's analysis table once, not once per generator.
+    (real_table, kinds), (unseen_table, _) = analysis_table(real), analysis_table(unseen)
     rows: list[str] = []
     unseen_rows: list[str] = []
 
@@ -118,12 +119,13 @@ def main() -> None:
         return f"{v.mean():.{digits}f} ± {v.std(ddof=1) if len(v) > 1 else 0.0:.{digits}f}"
 
     def add_row(name: str, syn) -> None:
-        names, d = mean_differences(real, syn)
+        syn_table, _ = analysis_table(syn)
+        names, d = mean_differences(real_table, syn_table, kinds)
         total = float((d**2).sum())
         order = np.argsort(-np.abs(d))[: args.top]
         top = ", ".join(f"{names[i]} {d[i]:+.3f}" for i in order)
         share = float((d[order[0]] ** 2) / total) if total > 0 else 0.0
-        det = logistic_scores(real, unseen, syn, args.seeds, cfg)
+        det = logistic_scores(real_table, unseen_table, syn_table, kinds, args.seeds, cfg)
         rows.append(f"| {name} | {spread(det['score'])} | {total:.4f} | {share:.0%} | {top} |")
         unseen_rows.append(f"| {name} | {spread(det['auc'], 4)} | {spread(det['score'])} | "
                            f"{spread(det['auc_unseen'], 4)} | {spread(det['score_unseen'])} |")
