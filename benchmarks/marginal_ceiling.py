@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +69,7 @@ def main() -> None:
     from detection_features import mean_differences
 
     from acacia.data.portfolio import Portfolio
+    from acacia.data.schema import atomic_write_text
     from acacia.evaluation.features import analysis_table
     from acacia.paths import METRICS, PLOTS, PROCESSED, SYNTHETIC
 
@@ -150,9 +150,7 @@ def main() -> None:
             *adult,
             "",
         ]
-    tmp = REPORT.with_suffix(".md.tmp")
-    tmp.write_text("\n".join(lines))
-    os.replace(tmp, REPORT)
+    atomic_write_text(REPORT, "\n".join(lines))
     print(REPORT)
 
 
