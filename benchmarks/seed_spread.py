@@ -44,7 +44,7 @@ from performance import TRAINING_KEYS, parse_overrides, with_training  # noqa: E
 ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = ROOT / "reports" / "seed_spread"
 REPORT = ROOT / "reports" / "seed_spread.md"
-METRICS = {"fidelity.shape_mean": "Shape", "fidelity.trend_mean": "Trend",
+METRICS = {"fidelity.shape_mean": "Shape", "fidelity.shape_mean_unseen": "Shape, unseen", "fidelity.trend_mean": "Trend",
            "detection.lightgbm": "detection (LightGBM)", "detection.logistic": "detection (logistic)",
            "detection.logistic_unseen": "detection (logistic, unseen)",
            "fidelity.alpha_precision": "α-precision", "fidelity.beta_recall": "β-recall",

@@ -332,6 +332,7 @@ def test_evaluate_returns_flat_json_ready_metrics(real, fresh):
     for key in ("fidelity.shape_mean", "fidelity.trend_mean", "fidelity.missingness",
                 "fidelity.alpha_precision", "fidelity.beta_recall", "detection.logistic", "detection.lightgbm", "detection.logistic_auc",
                 "detection.logistic_unseen", "detection.lightgbm_unseen", "detection.logistic_unseen_auc",
+                "fidelity.shape_mean_unseen", "fidelity.trend_mean_unseen",
                 "privacy.dcr_share", "privacy.dcr_p5_syn_train", "privacy.dcr_p5_holdout_train",
                 "privacy.exact_match_rate", "utility.financial_ease.tstr_auc",
                 "utility.financial_ease.trtr_auc", "utility.financial_ease.tstr_ratio",
@@ -353,9 +354,10 @@ def test_evaluate_returns_flat_json_ready_metrics(real, fresh):
         evaluate(train, holdout, test, fresh, {"max_row": 10})
 
 
-def test_unseen_detection_reads_the_test_split(real):
-    """``detection.*_unseen`` compares the portfolio with the test split, not the train split: a
-    portfolio that is the test split itself is invisible there and plain to see against train."""
+def test_unseen_metrics_read_the_test_split(real):
+    """``detection.*_unseen`` and ``fidelity.*_unseen`` compare the portfolio with the test split,
+    not the train split: a portfolio that is the test split itself is invisible there and plain to
+    see against train."""
     ids = real.ids.to_numpy()
     train, holdout = real.subset(ids[:200]), real.subset(ids[200:300])
     other = make_portfolio(n=200, seed=3, prefix="T")
@@ -364,6 +366,8 @@ def test_unseen_detection_reads_the_test_split(real):
     metrics, _ = evaluate(train, holdout, test, test, {"detection_folds": 3, "detectors": ["logistic"]})
     assert metrics["detection.logistic"] < 0.3
     assert metrics["detection.logistic_unseen"] == pytest.approx(1.0)
+    assert metrics["fidelity.shape_mean_unseen"] == metrics["fidelity.trend_mean_unseen"] == 1.0
+    assert metrics["fidelity.shape_mean"] < 0.95
 
 
 def test_boolean_labels_ignore_storage_dtype():
