@@ -47,12 +47,14 @@ def shape_split(shapes: pd.DataFrame, reference: pd.DataFrame) -> dict[str, floa
 def unseen_shapes(unseen: pd.DataFrame, table: pd.DataFrame, kinds: dict[str, str], draws: int) -> tuple[float, float]:
     """Mean Shape of static columns and of series features against ``unseen`` (the test split's
     analysis table), ``table``'s rows subsampled to its size, averaged over ``draws`` subsamples."""
+    from acacia.evaluation.evaluate import _same_size_index
     from acacia.evaluation.fidelity import column_shapes
 
     out = []
     for seed in range(draws):
-        pick = np.random.default_rng(seed).choice(len(table), min(len(unseen), len(table)), replace=False)
-        s = pd.Series(column_shapes(unseen, table.iloc[pick].reset_index(drop=True), kinds))
+        i_u, i_t = _same_size_index(len(unseen), len(table), np.random.default_rng(seed))
+        s = pd.Series(column_shapes(unseen.iloc[i_u].reset_index(drop=True),
+                                    table.iloc[i_t].reset_index(drop=True), kinds))
         series = s.index.str.startswith(SERIES_PREFIX)
         out.append((s[~series].mean(), s[series].mean()))
     static, series_mean = np.mean(out, axis=0)
@@ -92,10 +94,10 @@ def main() -> None:
         syn_table, _ = analysis_table(Portfolio.load(side))
         static_d2, series_d2 = split_sum_of_squares(*mean_differences(real_table, syn_table, kinds))
         static_unseen, series_unseen = unseen_shapes(unseen_table, syn_table, kinds, args.draws)
+        stage = {k: metrics.get(k) for k in ("fidelity.shape_mean", "fidelity.trend_mean", "detection.logistic",
+                                             "detection.logistic_unseen", "detection.lightgbm")}
         rows.append({"model": m, **split, "static_d2": static_d2, "series_d2": series_d2,
-                     "static_unseen": static_unseen, "series_unseen": series_unseen, **{
-            k: metrics.get(f"{k}") for k in ("fidelity.shape_mean", "fidelity.trend_mean", "detection.logistic",
-                                           "detection.logistic_unseen", "detection.lightgbm")}})
+                     "static_unseen": static_unseen, "series_unseen": series_unseen, **stage})
         print(rows[-1], flush=True)
     n_static, n_series = rows[0]["n_static"], rows[0]["n_series"]
     table = [
