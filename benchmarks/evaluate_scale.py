@@ -72,7 +72,7 @@ def main() -> None:
     params = yaml.safe_load(a.params.read_text())
     total = 2 * a.n + a.n_test
     t0 = time.perf_counter()
-    cfg = SimulatorConfig.from_params({**params["simulate"], "n_customers": total})
+    cfg = SimulatorConfig.from_params({**params["simulate"]["simulated"], "n_customers": total})
     splits = split_portfolio(simulate_portfolio(cfg), {"train": a.n / total, "holdout": a.n / total,
                                                        "test": a.n_test / total}, seed=0)
     t_sim = time.perf_counter() - t0

@@ -65,7 +65,7 @@ def prepare_data(size: int, params: dict[str, Any], folder: Path) -> dict[str, A
 
     raw = folder / "raw"
     t0 = time.perf_counter()
-    cfg = SimulatorConfig.from_params({**params["simulate"], "n_customers": size, "frequency": "weekly"})
+    cfg = SimulatorConfig.from_params({**params["simulate"]["simulated"], "n_customers": size, "frequency": "weekly"})
     simulate_to_folder(cfg, raw)
     t_sim = time.perf_counter() - t0
 

@@ -32,7 +32,7 @@ def run(seeds: list[int], n: int | None, profile: Path) -> tuple[pd.DataFrame, d
     from acacia.models import make_model
 
     params = yaml.safe_load(profile.read_text())
-    sim = dict(params["simulate"])
+    sim = dict(params["simulate"]["simulated"])
     if n is not None:
         sim["n_customers"] = n
     cfg = SimulatorConfig.from_params(sim)

@@ -62,7 +62,7 @@ def measure(model: str, n: int, params: dict[str, Any], device: str, work: Path,
 
     raw = work / "raw"
     t0 = time.perf_counter()
-    simulate_to_folder(SimulatorConfig.from_params({**params["simulate"], "n_customers": n, "frequency": "weekly"}), raw)
+    simulate_to_folder(SimulatorConfig.from_params({**params["simulate"]["simulated"], "n_customers": n, "frequency": "weekly"}), raw)
     simulate_seconds = time.perf_counter() - t0
     data = Portfolio.load(raw)
     model_params = dict(params["train"]["models"][model])

@@ -24,6 +24,9 @@ PLUMBING = {
     "acacia", "acacia.cli", "acacia.params", "acacia.paths", "acacia.errors", "acacia.frugality",
     "acacia.data", "acacia.data.schema", "acacia.data.portfolio", "acacia.data.ids",
 }
+#: functions of the library's users that no stage calls: the imports inside them are not followed
+#: (``Portfolio.from_frames`` infers a schema and types two DataFrames for a notebook user).
+USER_ONLY = {("acacia.data.portfolio", "from_frames")}
 
 
 def module_file(name: str) -> Path | None:
@@ -45,7 +48,7 @@ def imported_modules(name: str) -> set[str]:
             continue
         seen.add(mod)
         package = mod if path.name == "__init__.py" else mod.rpartition(".")[0]
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in _nodes(ast.parse(path.read_text()), mod):
             if isinstance(node, ast.Import):
                 targets = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom):
@@ -59,6 +62,18 @@ def imported_modules(name: str) -> set[str]:
                 continue
             todo += [t for t in targets if t.split(".")[0] == "acacia"]
     return seen
+
+
+def _nodes(tree: ast.AST, mod: str) -> list[ast.AST]:
+    """Every node of a module, less the bodies of its :data:`USER_ONLY` functions."""
+    out, todo = [], [tree]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.FunctionDef) and (mod, node.name) in USER_ONLY:
+            continue
+        out.append(node)
+        todo.extend(ast.iter_child_nodes(node))
+    return out
 
 
 def stages() -> list[tuple[str, str, list[str]]]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,8 +14,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from acacia.data.loaders import load_adult, load_source, load_user_files
+from acacia.data.infer import infer_schema_from_files, infer_schema_from_frames
+from acacia.data.loaders import load_adult, load_source, load_temperature, load_user_files
 from acacia.data.portfolio import Portfolio
+from acacia.data.schema import Schema
 from acacia.data.splits import split_portfolio, split_with_fixed_test
 from acacia.errors import DataError, ParamsError
 
@@ -21,6 +25,7 @@ FIX = Path(__file__).parent / "fixtures"
 CUSTOMERS, CONSUMPTION, SCHEMA = FIX / "customers.csv", FIX / "consumption.csv", FIX / "schema.yaml"
 # The project is cloned beside shared/ (<root>/../shared); the table is read there, never copied.
 ADULT = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "adult"
+LCL = ADULT.parent / "lcl"
 FRACTIONS = {"train": 0.5, "holdout": 0.3, "test": 0.2}
 
 
@@ -186,26 +191,119 @@ def test_bad_files_and_schemas_are_named(tmp_path):
 
 # ----------------------------------------------------------------------------- dispatch
 def test_source_dispatch(tmp_path, tiny_portfolio):
-    files = {"source": "files", "customers": "customers.csv", "consumption": "consumption.csv"}
-    p = load_source({**files, "schema": "schema.yaml"}, FIX)["all"]
+    files = {"source": "files", "path": ".", "customers": "customers.csv", "consumption": "consumption.csv"}
+    p = load_source(files, FIX)["all"]  # schema: schema.yaml found in the folder
     pd.testing.assert_frame_equal(p.customers, fixture_portfolio().customers)
     tiny_portfolio.save(tmp_path / "data/raw/simulated")
-    sim = load_source({"source": "simulated"}, tmp_path)["all"]
+    sim = load_source({"source": "simulated", "path": "data/raw/simulated"}, tmp_path)["all"]
     assert sim.ids.tolist() == tiny_portfolio.ids.tolist()
     assert len(sim.consumption) == len(tiny_portfolio.consumption)
+    # files: the customers and consumption file names default to customers.* / consumption.*
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for f in (CUSTOMERS, CONSUMPTION):
+        (folder / f.name).write_bytes(f.read_bytes())
+    (folder / "my_schema.yaml").write_bytes(SCHEMA.read_bytes())
+    q = load_source({"source": "files", "path": "mine", "schema": "my_schema.yaml"}, tmp_path)["all"]
+    pd.testing.assert_frame_equal(q.customers, p.customers)
 
 
 def test_source_errors_name_the_key(tmp_path):
     with pytest.raises(ParamsError, match=r"data\.source: expected one of .*'excel'"):
-        load_source({"source": "excel"}, tmp_path)
-    with pytest.raises(ParamsError, match=r"data\.schema: expected a path"):
-        load_source({"source": "files", "customers": "a.csv", "consumption": "b.csv"}, tmp_path)
-    with pytest.raises(ParamsError, match=r"data\.adult_path"):
-        load_source({"source": "adult", "adult_path": None}, tmp_path)
-    with pytest.raises(DataError, match="Adult table not found at .*missing: set data.adult_path"):
-        load_source({"source": "adult", "adult_path": "missing"}, tmp_path)
-    with pytest.raises(DataError, match="run the stage that writes it"):
-        load_source({"source": "simulated", "simulated_dir": "nowhere"}, tmp_path)
+        load_source({"source": "excel", "path": "."}, tmp_path)
+    with pytest.raises(ParamsError, match=r"data\.path: expected the input folder of data.source 'files'"):
+        load_source({"source": "files"}, tmp_path)
+    with pytest.raises(ParamsError, match=r"data\.adult_path: replaced by data\.path"):
+        load_source({"source": "adult", "adult_path": "x"}, tmp_path)
+    with pytest.raises(DataError, match="data.path: input folder .*missing not found; point data.path at the folder holding adult"):
+        load_source({"source": "adult", "path": "missing"}, tmp_path)
+    with pytest.raises(DataError, match="Adult table not found at"):
+        load_source({"source": "adult", "path": "."}, tmp_path)
+    with pytest.raises(DataError, match=r"run the stage that writes it \(dvc repro simulate@"):
+        load_source({"source": "simulated", "path": "nowhere"}, tmp_path)
+    with pytest.raises(DataError, match=r"no customers file; expected one of \['customers.parquet', 'customers.csv'\]"):
+        load_source({"source": "files", "path": "."}, tmp_path)
+    for f in (CUSTOMERS, CONSUMPTION):
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    with pytest.raises(DataError, match=r"no schema file; .*acacia schema infer"):
+        load_source({"source": "files", "path": "."}, tmp_path)
+    with pytest.raises(DataError, match=r"Low Carbon London folder"):
+        load_source({"source": "lcl", "path": "no_lcl_here"}, tmp_path)
+
+
+def test_temperature_table_is_checked(tmp_path):
+    bad = tmp_path / "temperature.csv"
+    bad.write_text("date,zone,temperature_c\n2021-01-04,H1,3.5\n")
+    with pytest.raises(DataError, match=r"missing temperature columns \['climate_zone'\]"):
+        load_temperature(bad)
+    good = tmp_path / "t.csv"
+    good.write_text("date,climate_zone,temperature_c\n2021-01-04,H1,3.5\n2021-01-05,H1,-1\n")
+    t = load_temperature(good)
+    assert t["temperature_c"].tolist() == [3.5, -1.0] and str(t["date"].dtype) == "datetime64[us]"
+
+
+# ----------------------------------------------------------------------------- LCL
+@pytest.fixture(scope="module")
+def lcl() -> Portfolio:
+    assert LCL.is_dir(), (f"the LCL half is expected at {LCL} (shared/ beside the project checkout); "
+                          "see ../shared/datasets/lcl/README.md")
+    return load_source({"source": "lcl", "path": str(LCL)}, Path("."))["all"]
+
+
+def test_lcl_loads_with_its_shipped_schema(lcl):
+    assert len(lcl) == 2_424 and lcl.schema.series.frequency == "daily" and lcl.schema.series.n_periods == 515
+    assert lcl.schema.targets == ["Acorn_grouped"]
+    mat = lcl.series_matrix()
+    assert 0.005 < np.isnan(mat).mean() < 0.012  # the README's ≈ 0.8 % missing days
+    assert set(lcl.customers["stdorToU"]) == {"Std", "ToU"}
+
+
+def test_schema_infer_on_the_lcl_files_is_accepted_unchanged(tmp_path, lcl):
+    out = tmp_path / "schema.yaml"
+    res = subprocess.run([sys.executable, "-m", "acacia.cli", "schema", "infer", str(LCL / "customers.parquet"),
+                          str(LCL / "consumption.parquet"), "--out", str(out)], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    draft = out.read_text()
+    assert draft.startswith("# Drafted by `acacia schema infer`") and "frequency: daily" in draft
+    folder = tmp_path / "lcl"
+    folder.mkdir()
+    for name in ("customers.parquet", "consumption.parquet"):
+        (folder / name).symlink_to(LCL / name)
+    (folder / "schema.yaml").write_text(draft)
+    p = load_source({"source": "files", "path": str(folder)}, Path("."))["all"]
+    pd.testing.assert_frame_equal(p.customers, lcl.customers)
+    pd.testing.assert_frame_equal(p.consumption, lcl.consumption)
+
+
+def test_schema_infer_reads_kinds_from_csv_text(tmp_path):
+    schema = infer_schema_from_files(CUSTOMERS, CONSUMPTION)
+    declared = Schema.load(SCHEMA)
+    # The kinds, the nullability, the categories and the series grid a human declared for these
+    # files, read off the text; bounds are the observed range (the human's are wider).
+    for c in declared.columns:
+        got = schema[c.name]
+        assert (got.kind, got.nullable, got.categories) == (c.kind, c.nullable, c.categories), c.name
+    assert schema["household_size"].min == 1 and not any(c.target for c in schema.columns)
+    assert schema.series == declared.series
+    with pytest.raises(DataError, match="weekly periods start on Mondays"):
+        infer_schema_from_frames(pd.DataFrame({"customer_id": ["a"]}), pd.DataFrame(
+            {"customer_id": ["a", "a"], "period_start": ["2021-01-05", "2021-01-12"], "kwh": [1.0, 2.0]}))
+
+
+def test_portfolio_from_frames_infers_the_schema():
+    p = Portfolio.from_frames(
+        pd.DataFrame({"customer_id": ["a", "b", "c"], "surface": [50.5, None, 80.0], "ev": ["yes", "no", "yes"],
+                      "since": ["2020-01-01", "2021-06-01", None]}),
+        pd.DataFrame({"customer_id": ["a", "a", "b"], "period_start": ["2020-01-06", "2020-01-13", "2020-01-06"],
+                      "kwh": [1.0, 2.0, 3.0]}))
+    assert {c.name: c.kind for c in p.schema.columns} == {"customer_id": "id", "surface": "numerical",
+                                                           "ev": "boolean", "since": "date"}
+    assert p.schema.series.frequency == "weekly" and p.schema.series.n_periods == 2
+    assert p.series_matrix().tolist()[1][1] != p.series_matrix().tolist()[1][1]  # b's missing week: NaN
+    with pytest.raises(DataError, match="consumption for unknown customer 'z'"):
+        Portfolio.from_frames(pd.DataFrame({"customer_id": ["a"]}), pd.DataFrame(
+            {"customer_id": ["z"], "period_start": ["2020-01-06"], "kwh": [1.0]}), p.schema.__class__(
+                columns=[p.schema.columns[0]], series=p.schema.series))
 
 
 # ----------------------------------------------------------------------------- Adult

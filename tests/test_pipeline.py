@@ -63,7 +63,8 @@ def test_usecase_and_study_outputs(repo, monkeypatch):
     from acacia.stages.study import study_metrics
 
     monkeypatch.chdir(repo)
-    assert study_metrics("holdout") == {"study.longitudinal.conclusions_preserved": study["holdout.conclusions_preserved"]}
+    assert study_metrics("holdout", ["longitudinal", "not_run"]) == {
+        "study.longitudinal.conclusions_preserved": study["holdout.conclusions_preserved"]}
 
 
 def test_per_model_stage_depends_only_on_its_params(repo):
@@ -98,7 +99,7 @@ def test_push_pull_synthetic_only(repo, tmp_path):
     assert pushed, "nothing was pushed"
     # Raw and processed real data are declared push: false: none of their objects may travel.
     lock = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
-    for stage in ("simulate", "prepare"):
+    for stage in ("simulate@simulated", "prepare"):
         for out in lock[stage]["outs"]:
             digest = out["md5"].removesuffix(".dir")
             assert not any(digest[2:] in name for name in pushed), (stage, out["path"])

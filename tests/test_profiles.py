@@ -31,3 +31,28 @@ def test_every_default_model_configuration_builds():
     default = yaml.safe_load((ROOT / "params.yaml").read_text())
     for name, params in default["train"]["models"].items():
         assert make_model(name, params).get_params()["seed"] == params.get("seed", 0), name
+
+
+def test_lcl_profile_is_the_default_budget_on_the_lcl_data():
+    default = yaml.safe_load((ROOT / "params.yaml").read_text())
+    lcl = yaml.safe_load((ROOT / "profiles" / "lcl.yaml").read_text())
+    # Same models, budgets, evaluation and meta-metric: a difference in results is the data's.
+    own = {"simulate", "data", "usecases", "studies"}
+    assert set(lcl) == set(default)
+    for section in set(default) - own - {"prepare", "evaluate"}:
+        assert lcl[section] == default[section], section
+    assert {**lcl["prepare"], "stratify": None} == default["prepare"]
+    assert {**lcl["evaluate"], "series": None} == {**default["evaluate"], "series": None}
+    assert lcl["simulate"] == {} and lcl["data"]["source"] == "lcl"
+
+
+def test_every_profile_declares_valid_studies_and_use_cases():
+    from acacia.stages.usecase import DEFAULT_KINDS, KINDS
+    from acacia.usecases.studies import config
+
+    for path in [ROOT / "params.yaml", *(ROOT / "profiles").glob("*.yaml")]:
+        params = yaml.safe_load(path.read_text())
+        for name, cfg in params["studies"].items():
+            assert config(cfg, name)["blocks"], (path.name, name)
+        for name, cfg in params["usecases"].items():
+            assert cfg.get("kind", DEFAULT_KINDS.get(name)) in KINDS, (path.name, name)

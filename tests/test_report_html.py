@@ -1,5 +1,6 @@
-"""The offline HTML report: written by the compare stage, self-contained, and every picture in it
-renders in headless Chromium (the apt package ``chromium``; .ci/run installs it on CI)."""
+"""The offline HTML report: written by the compare stage (and by ``acacia report`` for two
+portfolio folders), self-contained, and every picture in it renders in headless Chromium (the apt
+package ``chromium``; .ci/run installs it on CI)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -84,10 +86,11 @@ def test_compare_writes_a_self_contained_report_pictures_first(project):
     assert "LEAK" in page and "leaky" in page
 
 
-def test_report_renders_in_headless_chromium(project, tmp_path):
+def _decoded_images(page_path: Path, tmp_path: Path) -> tuple[int, int]:
+    """(images on the page, images that decoded) once headless Chromium has loaded it."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     assert chromium, "chromium is required (apt-get install -y chromium; .ci/run installs it)"
-    page = (project / REPORT_HTML).read_text().replace("</body>", PROBE + "</body>")
+    page = page_path.read_text().replace("</body>", PROBE + "</body>")
     probe = tmp_path / "probe.html"
     probe.write_text(page)
     res = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
@@ -95,7 +98,11 @@ def test_report_renders_in_headless_chromium(project, tmp_path):
     body = re.search(r"<body[^>]*>", res.stdout)
     assert body, f"no DOM dumped (rc {res.returncode}):\n{res.stderr[-2000:]}"
     n = int(re.search(r'data-images="(\d+)"', body.group(0)).group(1))
-    decoded = int(re.search(r'data-decoded="(\d+)"', body.group(0)).group(1))
+    return n, int(re.search(r'data-decoded="(\d+)"', body.group(0)).group(1))
+
+
+def test_report_renders_in_headless_chromium(project, tmp_path):
+    n, decoded = _decoded_images(project / REPORT_HTML, tmp_path)
     assert n == 2 + len(MODELS) * len(PER_MODEL) and decoded == n
 
 
@@ -103,3 +110,56 @@ def test_benchmark_markdown_names_each_verdict(project):
     bench = (project / "reports" / "benchmark.md").read_text()
     verdicts = dict(re.findall(r"^- `(\w+)`: (.+)$", bench, flags=re.M))
     assert verdicts["leaky"].startswith("LEAK") and not verdicts["holdout"].startswith("LEAK")
+
+
+# ----------------------------------------------------------------------------- acacia report
+@pytest.fixture(scope="module")
+def two_folders(tmp_path_factory) -> Path:
+    """``acacia report`` on two portfolio folders, as a user runs it: no pipeline, no DVC."""
+    root = tmp_path_factory.mktemp("two-portfolios")
+    make_tiny_portfolio(n=400, seed=3).save(root / "real")
+    other = make_tiny_portfolio(n=200, seed=4)
+    (root / "other").mkdir()  # a CSV folder without a schema file: read with REAL's schema
+    other.customers.to_csv(root / "other" / "customers.csv", index=False)
+    other.consumption.to_csv(root / "other" / "consumption.csv", index=False)
+    params = {"evaluate": CFG, "studies": {"levels": {"min_customers": 10, "estimates": {
+        "heating": [{"type": "level", "by": "heating_energy", "measure": "mean_kwh"}]}}}}
+    (root / "params.yaml").write_text(yaml.safe_dump(params))
+    res = subprocess.run([sys.executable, "-m", "acacia.cli", "--params", str(root / "params.yaml"), "report",
+                          str(root / "real"), str(root / "other"), "--out", str(root / "out")],
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    return root / "out"
+
+
+def test_report_writes_the_pipelines_outputs_for_two_folders(two_folders):
+    out = two_folders
+    for model in ("other", "holdout"):
+        metrics = json.loads((out / "metrics" / f"{model}.json").read_text())
+        assert isinstance(metrics["fidelity.shape_mean"], float)
+        assert all((out / "figures" / model / name).is_file() for name in PER_MODEL), model
+    bench = (out / "benchmark.md").read_text()
+    assert "| 1 | holdout |" in bench and "other" in bench
+    study = json.loads((out / "usecases" / "levels.json").read_text())
+    assert study["holdout.conclusions_preserved"] == 1.0 and "other.conclusions_preserved" in study
+    assert "study.levels.conclusions_preserved" in (out / "index.html").read_text()
+
+
+def test_report_page_renders_in_headless_chromium(two_folders, tmp_path):
+    n, decoded = _decoded_images(two_folders / "index.html", tmp_path)
+    assert n == 2 + 2 * len(PER_MODEL) and decoded == n
+
+
+def test_report_names_a_bad_folder_and_keeps_the_unseen_customers_apart(tmp_path):
+    from acacia.errors import DataError
+    from acacia.report import compare_portfolios, real_splits
+
+    with pytest.raises(DataError, match="OTHER portfolio: folder .*nowhere not found"):
+        make_tiny_portfolio(n=50).save(tmp_path / "real")
+        compare_portfolios(tmp_path / "real", tmp_path / "nowhere", tmp_path / "out")
+    real, unseen = make_tiny_portfolio(n=90, seed=1), make_tiny_portfolio(n=60, seed=2)
+    unseen.customers["customer_id"] = "U" + unseen.customers["customer_id"]
+    unseen.consumption["customer_id"] = "U" + unseen.consumption["customer_id"]
+    parts = real_splits(real, unseen, {}, seed=0)
+    assert len(parts["train"]) == 90 and (len(parts["holdout"]), len(parts["test"])) == (40, 20)
+    assert not set(parts["holdout"].ids) & set(parts["test"].ids)

@@ -8,12 +8,14 @@ import json
 import shutil
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from acacia.data.schema import atomic_write_text
 
-RAW_SIMULATED = Path("data/raw/simulated")
+RAW = Path("data/raw")  # simulate@<name> writes data/raw/<name>
+RAW_SIMULATED = RAW / "simulated"
 PROCESSED = Path("data/processed")
 TEMPERATURE_FILE = "temperature.parquet"  # daily temperature per climate zone, when known
 SPLITS = ("train", "holdout", "test")
@@ -29,6 +31,37 @@ BENCHMARK = Path("reports/benchmark.md")
 USECASES = Path("reports/usecases")  # usecase@<name> and study@<name>: <name>.json metrics
 REPORT_HTML = Path("reports/index.html")  # the self-contained offline report
 RELEASES = Path("releases")  # acacia release <model>: shareable portfolio + data card (not a stage)
+
+
+@dataclass(frozen=True)
+class Reports:
+    """The layout of a report folder: the pipeline's ``reports/`` or ``acacia report``'s ``--out``."""
+
+    root: Path = Path("reports")
+
+    @property
+    def metrics(self) -> Path:
+        return self.root / "metrics"
+
+    @property
+    def plots(self) -> Path:
+        return self.root / "plots"
+
+    @property
+    def figures(self) -> Path:
+        return self.root / "figures"
+
+    @property
+    def usecases(self) -> Path:  # use cases and studies: <name>.json metrics, <name>.md tables
+        return self.root / "usecases"
+
+    @property
+    def benchmark(self) -> Path:
+        return self.root / "benchmark.md"
+
+    @property
+    def html(self) -> Path:
+        return self.root / "index.html"
 
 
 @contextlib.contextmanager

@@ -24,7 +24,7 @@ from acacia.errors import DataError, ParamsError
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".csv", ".parquet")
-SOURCES = ("simulated", "adult", "files")
+SOURCES = ("simulated", "lcl", "adult", "files")
 PERIOD = "period_start"
 # Spellings of booleans found in exports (English and French spreadsheets).
 _TRUE = frozenset({"true", "1", "yes", "y", "t", "oui", "vrai"})
@@ -213,7 +213,7 @@ def _coerce_customers(table: _Table, schema: Schema) -> pd.DataFrame:
 
 
 def _coerce_consumption(
-    table: _Table, schema: Schema, schema_path: Path, customer_ids: pd.Series
+    table: _Table, schema: Schema, schema_path: str | Path, customer_ids: pd.Series
 ) -> pd.DataFrame:
     spec = schema.series
     if spec is None:
@@ -272,22 +272,41 @@ def _coerce_consumption(
 
 
 def load_user_files(
-    customers_path: str | Path, consumption_path: str | Path, schema_path: str | Path
+    customers_path: str | Path, consumption_path: str | Path | None, schema: str | Path | Schema
 ) -> Portfolio:
-    """A user's portfolio: customers and long consumption (CSV or Parquet) typed by a schema file.
+    """A user's portfolio: customers and long consumption (CSV or Parquet) typed by a schema (a
+    YAML or JSON file, or a :class:`Schema`); no consumption file when the schema has no series.
 
     Raises DataError naming the file, column and value of the first problem found.
     """
-    schema_path = Path(schema_path).expanduser()
-    schema = Schema.load(schema_path)
-    customers_table = _read(customers_path, "customers")
-    consumption_table = _read(consumption_path, "consumption")
+    if isinstance(schema, Schema):
+        schema_name = "the schema"
+    else:
+        schema_name = str(Path(schema).expanduser())
+        schema = Schema.load(Path(schema).expanduser())
+    customers = _read(customers_path, "customers")
+    consumption = _read(consumption_path, "consumption") if consumption_path is not None else None
+    return typed_portfolio(customers, consumption, schema, schema_name)
+
+
+def portfolio_from_tables(customers: pd.DataFrame, consumption: pd.DataFrame | None, schema: Schema) -> Portfolio:
+    """:func:`load_user_files` for tables already in memory (``Portfolio.from_frames``)."""
+    return typed_portfolio(_Table(customers, Path("customers table"), False),
+                           None if consumption is None else _Table(consumption, Path("consumption table"), False),
+                           schema, "the schema")
+
+
+def typed_portfolio(customers_table: _Table, consumption_table: _Table | None, schema: Schema,
+                    schema_name: str) -> Portfolio:
     customers = _coerce_customers(customers_table, schema)
     # Contract checks (duplicate ids, categories, bounds) worded by the schema itself.
     schema.validate_customers(customers, source=str(customers_table.path))
-    consumption = _coerce_consumption(
-        consumption_table, schema, schema_path, customers[schema.id_column]
-    )
+    if consumption_table is None:
+        if schema.series is not None:
+            raise DataError(f"{schema_name} declares a consumption series ({schema.series.frequency}) "
+                            "but no consumption table was given")
+        return Portfolio(customers=customers, consumption=_no_consumption(schema.id_column), schema=schema)
+    consumption = _coerce_consumption(consumption_table, schema, schema_name, customers[schema.id_column])
     p = Portfolio(customers=customers, consumption=consumption, schema=schema)
     schema.validate_consumption(consumption, p.ids, source=str(consumption_table.path))
     return p
@@ -358,10 +377,10 @@ def _read_adult(file: Path) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _no_consumption() -> pd.DataFrame:
+def _no_consumption(id_column: str = ADULT_ID) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            ADULT_ID: pd.Series(dtype="str"),
+            id_column: pd.Series(dtype="str"),
             PERIOD: pd.Series(dtype="datetime64[us]"),
             "kwh": pd.Series(dtype=float),
         }
@@ -369,39 +388,106 @@ def _no_consumption() -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- dispatch
+#: The LCL half's schema, shipped with the package (drafted by ``acacia schema infer``, then
+#: given its target): the dataset folder holds only the two tables.
+LCL_SCHEMA = Path(__file__).with_name("lcl_schema.yaml")
+#: An input folder may hold a daily temperature table (date, climate_zone, temperature_c) that
+#: ``prepare`` passes on to the studies and the thermosensitivity metric.
+TEMPERATURE_NAMES = ("temperature.parquet", "temperature.csv")
+TEMPERATURE_COLUMNS = ("date", "climate_zone", "temperature_c")
+_RENAMED = {"simulated_dir": "path", "adult_path": "path"}
+
+
 def load_source(cfg: dict[str, Any], root: Path) -> dict[str, Portfolio]:
     """The dataset selected by the ``data`` section of params.yaml, paths relative to `root`.
 
-    Returns ``{"all": p}``, or ``{"train": p, "test": q}`` for a dataset with an official test
-    split (Adult), which ``prepare`` keeps as is.
+    Every source reads one input folder, ``data.path`` (the folder ``prepare`` depends on in
+    dvc.yaml, so that a changed file re-runs it). Returns ``{"all": p}``, or
+    ``{"train": p, "test": q}`` for a dataset with an official test split (Adult), which
+    ``prepare`` keeps as is.
     """
-    if not isinstance(cfg, dict):
-        raise ParamsError(f"data: expected a mapping with a 'source' key, got {cfg!r}")
-    source = cfg.get("source")
-    if source not in SOURCES:
-        raise ParamsError(f"data.source: expected one of {list(SOURCES)}, got {source!r}")
+    source, folder = input_folder(cfg, root)
     if source == "simulated":
-        folder = _path(cfg, root, "simulated_dir", "the simulated portfolio folder",
-                       default="data/raw/simulated")  # fmt: skip
         return {"all": Portfolio.load(folder).validate(str(folder))}
     if source == "adult":
-        folder = _path(cfg, root, "adult_path", "the folder of adult.data.csv and adult.test.csv")
         train, test = load_adult(folder)
         return {"train": train, "test": test}
+    if source == "lcl":
+        schema = _in_folder(cfg, folder, "schema", None) if cfg.get("schema") else LCL_SCHEMA
+        return {"all": load_user_files(_table_file(cfg, folder, "customers"),
+                                       _table_file(cfg, folder, "consumption"), schema)}
     return {
         "all": load_user_files(
-            _path(cfg, root, "customers", "the customers file (CSV or Parquet)"),
-            _path(cfg, root, "consumption", "the consumption file (CSV or Parquet)"),
-            _path(cfg, root, "schema", "the schema file (YAML or JSON)"),
+            _table_file(cfg, folder, "customers"),
+            _table_file(cfg, folder, "consumption"),
+            _in_folder(cfg, folder, "schema", ("schema.yaml", "schema.yml", "schema.json")),
         )
     }
 
 
-def _path(cfg: dict[str, Any], root: Path, key: str, what: str, default: str | None = None) -> Path:
-    value = cfg.get(key) or default
-    if not isinstance(value, str | Path):
-        raise ParamsError(
-            f"data.{key}: expected a path to {what} when data.source is "
-            f"'{cfg.get('source')}', got {value!r}"
-        )
-    return Path(root) / Path(value).expanduser()
+def input_folder(cfg: dict[str, Any], root: Path) -> tuple[str, Path]:
+    """(``data.source``, the input folder ``data.path`` under `root`), checked: an error names
+    the key, and what the folder should hold when it is missing."""
+    if not isinstance(cfg, dict):
+        raise ParamsError(f"data: expected a mapping with 'source' and 'path' keys, got {cfg!r}")
+    for old, new in _RENAMED.items():
+        if old in cfg:
+            raise ParamsError(f"data.{old}: replaced by data.{new} (the input folder of every source)")
+    source = cfg.get("source")
+    if source not in SOURCES:
+        raise ParamsError(f"data.source: expected one of {list(SOURCES)}, got {source!r}")
+    value = cfg.get("path")
+    if not isinstance(value, str | Path) or not str(value):
+        raise ParamsError(f"data.path: expected the input folder of data.source '{source}', got {value!r}")
+    folder = Path(root) / Path(value).expanduser()
+    if not folder.is_dir():
+        raise DataError(f"data.path: input folder {folder} not found; {FOLDER_HINTS[source]}")
+    return source, folder
+
+
+FOLDER_HINTS = {
+    "simulated": "run the stage that writes it (dvc repro simulate@<name>, data/raw/<name>)",
+    "adult": "point data.path at the folder holding adult.data.csv and adult.test.csv",
+    "lcl": "point data.path at the Low Carbon London folder holding customers.parquet and "
+           "consumption.parquet (docs/datasets.md)",
+    "files": "point data.path at the folder holding your customers, consumption and schema files",
+}
+
+
+def _in_folder(cfg: dict[str, Any], folder: Path, key: str, defaults: tuple[str, ...] | None) -> Path:
+    """``data.<key>`` (a file name in the input folder, or an absolute path), else the first of
+    `defaults` present there."""
+    name = cfg.get(key)
+    if name is not None:
+        if not isinstance(name, str | Path):
+            raise ParamsError(f"data.{key}: expected a file name in data.path, got {name!r}")
+        return folder / Path(name).expanduser()
+    for candidate in defaults or ():
+        if (folder / candidate).is_file():
+            return folder / candidate
+    hint = " (draft one with `acacia schema infer CUSTOMERS CONSUMPTION`)" if key == "schema" else ""
+    raise DataError(f"{folder}: no {key} file; expected one of {list(defaults or ())} there or "
+                    f"data.{key} naming it{hint}")
+
+
+def _table_file(cfg: dict[str, Any], folder: Path, key: str) -> Path:
+    return _in_folder(cfg, folder, key, (f"{key}.parquet", f"{key}.csv"))
+
+
+def temperature_file(folder: Path) -> Path | None:
+    """The input folder's daily temperature table, if it has one."""
+    return next((folder / n for n in TEMPERATURE_NAMES if (folder / n).is_file()), None)
+
+
+def load_temperature(path: str | Path) -> pd.DataFrame:
+    """A daily temperature table: ``date`` (day), ``climate_zone`` (text, the customers' zone
+    column's values), ``temperature_c`` (°C); a DataError names what is wrong."""
+    table = _read(path, "temperature")
+    missing = [c for c in TEMPERATURE_COLUMNS if c not in table.df.columns]
+    if missing:
+        raise DataError(f"{table.path}: missing temperature columns {missing}, expected {list(TEMPERATURE_COLUMNS)}")
+    return pd.DataFrame({
+        "date": _dates(table.df["date"], "date", table).dt.normalize(),
+        "climate_zone": _text(table.df["climate_zone"]),
+        "temperature_c": _numbers(table.df["temperature_c"], "temperature_c", table),
+    })

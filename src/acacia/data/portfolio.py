@@ -38,6 +38,21 @@ class Portfolio:
     def ids(self) -> pd.Series:
         return self.customers[self.schema.id_column]
 
+    @classmethod
+    def from_frames(cls, customers: pd.DataFrame, consumption: pd.DataFrame | None = None,
+                    schema: Schema | None = None) -> Portfolio:
+        """A portfolio from two DataFrames: ``customers`` (one row per customer) and the long
+        ``consumption`` table (``customer_id, period_start, kwh``; None: no series). Without a
+        ``schema`` one is inferred (kinds, nullability, bounds, the series grid) as
+        ``acacia schema infer`` drafts it. Values are coerced to the schema's types and checked
+        against it (DataError naming the column and row)."""
+        from acacia.data.infer import infer_schema_from_frames
+        from acacia.data.loaders import portfolio_from_tables
+
+        if schema is None:
+            schema = infer_schema_from_frames(customers, consumption)
+        return portfolio_from_tables(customers, consumption, schema)
+
     def validate(self, source: str = "portfolio") -> Portfolio:
         self.schema.validate_customers(self.customers, source=f"{source}/customers")
         self.schema.validate_consumption(self.consumption, self.ids, source=f"{source}/consumption")

@@ -59,33 +59,34 @@ class SimulatorConfig:
     tables: str | None = None
 
     @classmethod
-    def from_params(cls, d: dict[str, Any]) -> SimulatorConfig:
+    def from_params(cls, d: dict[str, Any], section: str = "simulate") -> SimulatorConfig:
+        """Checked settings; errors name the key under ``section`` (its params.yaml path)."""
         if not isinstance(d, dict):
-            raise ParamsError("simulate: expected a mapping of simulator settings")
+            raise ParamsError(f"{section}: expected a mapping of simulator settings")
         known = {f.name: f for f in fields(cls)}
         unknown = set(d) - set(known)
         if unknown:
-            raise ParamsError(f"simulate: unknown key(s) {sorted(unknown)}, expected some of {sorted(known)}")
+            raise ParamsError(f"{section}: unknown key(s) {sorted(unknown)}, expected some of {sorted(known)}")
         cfg = cls(**d)
         for key in ("n_customers", "chunk_size"):
             v = getattr(cfg, key)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                raise ParamsError(f"simulate.{key}: expected a positive integer, got {v!r}")
+                raise ParamsError(f"{section}.{key}: expected a positive integer, got {v!r}")
         if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool) or cfg.seed < 0:
-            raise ParamsError(f"simulate.seed: expected a non-negative integer, got {cfg.seed!r}")
+            raise ParamsError(f"{section}.seed: expected a non-negative integer, got {cfg.seed!r}")
         if cfg.frequency not in ("weekly", "daily"):
-            raise ParamsError(f"simulate.frequency: expected 'weekly' or 'daily', got {cfg.frequency!r}")
+            raise ParamsError(f"{section}.frequency: expected 'weekly' or 'daily', got {cfg.frequency!r}")
         for key in ("start", "end"):
             try:
                 pd.Timestamp(getattr(cfg, key))
             except (ValueError, TypeError) as e:
-                raise ParamsError(f"simulate.{key}: expected a date YYYY-MM-DD, got {getattr(cfg, key)!r}") from e
+                raise ParamsError(f"{section}.{key}: expected a date YYYY-MM-DD, got {getattr(cfg, key)!r}") from e
             # YAML turns an unquoted 2019-01-01 into a date object: keep the config a plain string.
             setattr(cfg, key, pd.Timestamp(getattr(cfg, key)).strftime("%Y-%m-%d"))
         if pd.Timestamp(cfg.end) <= pd.Timestamp(cfg.start):
-            raise ParamsError("simulate.end: must be after simulate.start")
+            raise ParamsError(f"{section}.end: must be after {section}.start")
         if cfg.tables is not None and not Path(cfg.tables).exists():
-            raise ParamsError(f"simulate.tables: file {cfg.tables} not found")
+            raise ParamsError(f"{section}.tables: file {cfg.tables} not found")
         return cfg
 
     def days(self) -> pd.DatetimeIndex:

@@ -23,6 +23,7 @@ same keys and DVC's metrics diff lines up.
 
 from __future__ import annotations
 
+import sys
 import time
 import warnings
 from typing import Any
@@ -220,12 +221,14 @@ def _evaluate(
     if spec is not None:
         profile = profile_table(mats["train"][i_tr], mats["syn"][i_sy], spec.periods)
         m["series.profile_nmae"] = _profile_error(profile)
-        sc = c["series"]
+        sc = dict(c["series"])
         for key in ("group_by", "zone_column"):
             if sc[key] is not None and sc[key] not in train.customers.columns:
-                raise ParamsError(
-                    f"evaluate.series.{key}: '{sc[key]}' is not a column of the customers table"
-                )
+                # A params file written for another portfolio (the simulator's heating type on a
+                # real one): the conditional metrics are skipped, not the whole evaluation.
+                print(f"acacia evaluate: evaluate.series.{key} '{sc[key]}' is not a column of this "
+                      f"portfolio: the metrics that need it are skipped", file=sys.stderr)
+                sc[key] = None
 
         def column(p: Portfolio, name: str | None, idx: np.ndarray) -> np.ndarray | None:
             return None if name is None else p.customers[name].to_numpy(dtype=object)[idx]

@@ -6,10 +6,11 @@ import shutil
 import sys
 from pathlib import Path
 
-from acacia.data.loaders import load_source
+from acacia.data.loaders import input_folder, load_source, load_temperature, temperature_file
+from acacia.data.portfolio import write_parquet
 from acacia.data.splits import check_fractions, split_portfolio, split_with_fixed_test
 from acacia.params import get, load_params
-from acacia.paths import PROCESSED, RAW_SIMULATED, TEMPERATURE_FILE, staged_dir
+from acacia.paths import PROCESSED, TEMPERATURE_FILE, staged_dir
 
 
 def run(params_path: str = "params.yaml") -> None:
@@ -26,15 +27,19 @@ def run(params_path: str = "params.yaml") -> None:
                                        stratify=stratify)
     else:
         splits = split_portfolio(sources["all"], fractions, seed, stratify=stratify)
+    weather = temperature_file(input_folder(data_cfg, Path.cwd())[1])
+    # Read before anything is written: a malformed table fails the stage, not a later one.
+    temperature = load_temperature(weather) if weather is not None else None
     with staged_dir(PROCESSED) as tmp:
         for name, part in splits.items():
             part.validate(source=f"{name} split")
             part.save(tmp / name)
         next(iter(splits.values())).schema.save(tmp / "schema.json")
-        # Weather is not customer data: the evaluation's thermosensitivity metric reads it here.
-        weather = Path(data_cfg.get("simulated_dir") or RAW_SIMULATED) / TEMPERATURE_FILE
-        if data_cfg.get("source") == "simulated" and weather.is_file():
-            shutil.copyfile(weather, tmp / TEMPERATURE_FILE)
+        # Weather is not customer data: the studies and the thermosensitivity metric read it here.
+        if weather is not None and weather.suffix == ".parquet":
+            shutil.copyfile(weather, tmp / TEMPERATURE_FILE)  # as is: the split's hash stays put
+        elif temperature is not None:
+            write_parquet(temperature, tmp / TEMPERATURE_FILE)
 
 
 if __name__ == "__main__":

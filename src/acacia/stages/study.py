@@ -1,57 +1,60 @@
-"""Stage ``study@<name>``: post-hoc studies on the real train split and on every model's
-synthetic portfolio with the same code; the share of conclusions each portfolio preserves
-feeds the meta-metric (``compare``)."""
+"""Stage ``study@<name>``: the study declared in ``studies.<name>`` (``usecases/studies.py``) on
+the real train split and on every model's synthetic portfolio with the same code; the share of
+conclusions each portfolio preserves feeds the meta-metric (``compare``)."""
 
 from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import pandas as pd
 
 from acacia.data.schema import atomic_write_text
 from acacia.errors import ParamsError
-from acacia.params import get, load_params
-from acacia.paths import FIGURES, PLOTS, PROCESSED, TEMPERATURE_FILE, USECASES, write_json
-from acacia.stages.usecase import load_inputs, not_applicable, write_csv
-
-STUDY_NAMES = ("longitudinal",)
+from acacia.params import load_params
+from acacia.paths import PROCESSED, TEMPERATURE_FILE, USECASES, Reports
+from acacia.stages.usecase import declared, load_inputs, not_applicable
 
 
 def run(params_path: str, name: str) -> None:
-    if name not in STUDY_NAMES:
-        raise ParamsError(f"study '{name}': expected one of {list(STUDY_NAMES)}")
-    from acacia.usecases import figures
-    from acacia.usecases.longitudinal import compare_studies, side_by_side
+    from acacia.usecases.studies import NoEstimate, compare_studies, config, write_study
 
     params = load_params(params_path)
-    cfg = get(params, f"studies.{name}", dict, default={}) or {}
+    cfg = declared(params, "studies", name)
+    confidence = config(cfg, name)["confidence"]  # a malformed declaration fails before any data is read
     real, sources = load_inputs(params)
     if real["train"].schema.series is None:
         atomic_write_text(USECASES / f"{name}.md", f"# Study: {name}\n\nNot applicable: the dataset has no consumption series.\n")
         return not_applicable(name, "the dataset has no consumption series")
     weather = PROCESSED / TEMPERATURE_FILE
     temperature = pd.read_parquet(weather) if weather.is_file() else None
-    table, metrics = compare_studies(real["train"], sources, cfg, temperature)
-    write_csv(PLOTS / "usecases" / f"{name}.csv", table)
-    atomic_write_text(USECASES / f"{name}.md", f"# Study: {name}\n\n"
-                      "Estimates with confidence intervals on the real train split and on each portfolio; "
-                      "✓: the interval overlaps the real one and the conclusion has the same sign "
-                      "(`src/acacia/usecases/longitudinal.py`).\n\n" + side_by_side(table))
-    figures.estimates_figure(table, FIGURES / "usecases" / f"{name}.png")
-    write_json(USECASES / f"{name}.json", metrics)
+    try:
+        table, metrics = compare_studies(real["train"], sources, cfg, temperature, name)
+    except NoEstimate as e:
+        atomic_write_text(USECASES / f"{name}.md", f"# Study: {name}\n\nNot applicable: {e}.\n")
+        return not_applicable(name, str(e))
+    write_study(Reports(), name, table, metrics, confidence)
 
 
-def study_metrics(model: str) -> dict[str, float]:
-    """``study.<name>.conclusions_preserved`` of ``model`` from every study run so far, for the
-    meta-metric's row of the model (compare)."""
+def study_metrics(model: str, names: list[str]) -> dict[str, float]:
+    """``study.<name>.conclusions_preserved`` of ``model`` from every study of ``names`` that ran
+    (a study not applicable to the dataset has no such key), for the meta-metric (compare)."""
     out = {}
-    for name in STUDY_NAMES:
+    for name in names:
         path = USECASES / f"{name}.json"
         value = json.loads(path.read_text()).get(f"{model}.conclusions_preserved") if path.exists() else None
         if value is not None:
             out[f"study.{name}.conclusions_preserved"] = value
     return out
+
+
+def study_names(params: dict[str, Any]) -> list[str]:
+    """The studies declared in params.yaml."""
+    studies = params.get("studies") or {}
+    if not isinstance(studies, dict):
+        raise ParamsError(f"studies: expected a mapping of study names to declarations, got {studies!r}")
+    return list(studies)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,12 @@
-"""Stage ``usecase@<name>``: run a downstream use case on the real data and on every model's
-synthetic portfolio (``heating_detection``, ``financial_ease``; ../shared/DESIGN.md §1)."""
+"""Stage ``usecase@<name>``: run a downstream use case declared in ``usecases.<name>`` on the real
+data and on every model's synthetic portfolio (../shared/DESIGN.md §1).
+
+A use case's ``kind`` says which: ``heating_detection`` (pre-train a detector of a label on
+synthetic series, fine-tune on real customers) or ``scoring`` (a LightGBM classifier of a band,
+trained on synthetic vs real); the use cases named ``heating_detection`` and ``financial_ease``
+need no ``kind``. A use case whose columns the dataset lacks is skipped with one printed line:
+its declared outputs say why.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +17,13 @@ from typing import Any
 import pandas as pd
 
 from acacia.data.portfolio import Portfolio
-from acacia.data.schema import atomic_write_text
+from acacia.data.schema import Schema, atomic_write_text
 from acacia.errors import ParamsError
 from acacia.params import get, load_params
 from acacia.paths import FIGURES, PLOTS, PROCESSED, SYNTHETIC, USECASES, write_json
 
-USECASE_NAMES = ("heating_detection", "financial_ease")
+KINDS = ("heating_detection", "scoring")
+DEFAULT_KINDS = {"heating_detection": "heating_detection", "financial_ease": "scoring"}
 
 
 def load_inputs(params: dict[str, Any]) -> tuple[dict[str, Portfolio], dict[str, Portfolio]]:
@@ -43,21 +51,47 @@ def not_applicable(name: str, reason: str, folder: Path | None = None) -> None:
     write_json(USECASES / f"{name}.json", {"applicable": 0.0})
 
 
+def declared(params: dict[str, Any], section: str, name: str) -> dict[str, Any]:
+    """``<section>.<name>`` of params.yaml (a mapping), or an error listing what is declared."""
+    entries = get(params, section, dict, default={}) or {}
+    if name not in entries:
+        raise ParamsError(f"{section}.{name}: not declared in params.yaml ({section}: {sorted(entries)})")
+    cfg = entries[name] or {}
+    if not isinstance(cfg, dict):
+        raise ParamsError(f"{section}.{name}: expected a mapping of settings, got {cfg!r}")
+    return dict(cfg)
+
+
+def missing_columns(cfg: dict[str, Any], kind: str, schema: Schema) -> str | None:
+    """Why the dataset cannot run this use case (None: it can)."""
+    from acacia.evaluation.features import SERIES_FEATURES
+
+    if kind == "heating_detection":
+        if schema.series is None:
+            return "the dataset has no consumption series"
+        label = cfg.get("label", "electric_heating")
+        return None if label in schema.names else f"the dataset has no column '{label}'"
+    target = cfg.get("target", "financial_ease")
+    if target not in schema.names:
+        return f"the dataset has no column '{target}'"
+    known = set(schema.names) | (set(SERIES_FEATURES) if schema.series is not None else set())
+    missing = [c for c in cfg.get("features") or [] if c not in known]
+    return f"the dataset has no column(s) {missing}" if missing else None
+
+
 def run(params_path: str, name: str) -> None:
-    if name not in USECASE_NAMES:
-        raise ParamsError(f"usecase '{name}': expected one of {list(USECASE_NAMES)}")
     params = load_params(params_path)
-    cfg = get(params, f"usecases.{name}", dict, default={}) or {}
+    cfg = declared(params, "usecases", name)
+    kind = cfg.pop("kind", DEFAULT_KINDS.get(name))
+    if kind not in KINDS:
+        raise ParamsError(f"usecases.{name}.kind: expected one of {list(KINDS)}, got {kind!r}")
     real, sources = load_inputs(params)
     from acacia.usecases import figures
 
-    schema = real["train"].schema
-    target = cfg.get("target", "financial_ease")
-    if name == "heating_detection" and schema.series is None:
-        return not_applicable(name, "the dataset has no consumption series", USECASES / name)
-    if name == "financial_ease" and target not in schema.names:
-        return not_applicable(name, f"the dataset has no column '{target}'", USECASES / name)
-    if name == "heating_detection":
+    why = missing_columns(cfg, kind, real["train"].schema)
+    if why:
+        return not_applicable(name, why, USECASES / name)
+    if kind == "heating_detection":
         from acacia.usecases.heating_detection import learning_curve, summarise
 
         curve = learning_curve(real["train"], real["test"], sources, cfg)
@@ -68,10 +102,10 @@ def run(params_path: str, name: str) -> None:
     else:
         from acacia.usecases.financial_ease import score
 
-        metrics, calibration, importance = score(real["train"], real["test"], sources, cfg)
+        metrics, calibration, importance = score(real["train"], real["test"], sources, cfg, f"usecases.{name}")
         write_csv(USECASES / name / "importance.csv", importance)
         write_csv(PLOTS / "usecases" / f"{name}.csv", calibration)
-        figures.calibration_figure(calibration, FIGURES / "usecases" / f"{name}.png")
+        figures.calibration_figure(calibration, FIGURES / "usecases" / f"{name}.png", title=name)
     write_json(USECASES / f"{name}.json", metrics)
 
 

@@ -28,8 +28,8 @@ def learning_curve_figure(agg: pd.DataFrame, path: Path) -> None:
     _save(fig, path)
 
 
-def calibration_figure(cal: pd.DataFrame, path: Path) -> None:
-    """Reliability of the financial-ease class probabilities (pooled one-vs-rest)."""
+def calibration_figure(cal: pd.DataFrame, path: Path, title: str = "financial ease") -> None:
+    """Reliability of a scored band's class probabilities (pooled one-vs-rest)."""
     fig, ax = plt.subplots(figsize=(5.5, 5))
     ax.plot([0, 1], [0, 1], color="grey", lw=1, ls=":")
     for source, g in cal.groupby("source", sort=False):
@@ -37,12 +37,12 @@ def calibration_figure(cal: pd.DataFrame, path: Path) -> None:
         ax.plot(g["predicted"], g["observed"], marker="o", ms=3, label="real (TRTR)" if source == "trtr" else source,
                 **style)
     ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="predicted probability", ylabel="observed frequency",
-           title="financial ease: calibration on the real test split")
+           title=f"{title}: calibration on the real test split")
     ax.legend(fontsize=8)
     _save(fig, path)
 
 
-def estimates_figure(table: pd.DataFrame, path: Path) -> None:
+def estimates_figure(table: pd.DataFrame, path: Path, title: str = "study") -> None:
     """Forest plot: every study estimate with its interval, real and each source side by side,
     each estimate scaled by the real interval's half-width so all fit on one axis."""
     ests = list(dict.fromkeys(table["estimate"]))
@@ -66,7 +66,7 @@ def estimates_figure(table: pd.DataFrame, path: Path) -> None:
     ax.set_yticklabels(ests, fontsize=7)
     ax.invert_yaxis()
     ax.set_xlabel("(estimate − real estimate) / real CI half-width")
-    ax.set_title("longitudinal studies: estimates with confidence intervals")
+    ax.set_title(f"{title}: estimates with confidence intervals")
     ax.legend(fontsize=7, loc="best")
     _save(fig, path)
 

@@ -50,16 +50,18 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def config(cfg: dict[str, Any] | None) -> dict[str, Any]:
-    c = check_keys(cfg, DEFAULTS, "usecases.financial_ease")
+def config(cfg: dict[str, Any] | None, section: str = "usecases.financial_ease") -> dict[str, Any]:
+    """The checked use case (``section``: its params path, for messages) with defaults filled in."""
+    c = check_keys(cfg, DEFAULTS, section)
     if not isinstance(c["bins"], int) or c["bins"] < 2:
-        raise ParamsError(f"usecases.financial_ease.bins: expected an integer ≥ 2, got {c['bins']!r}")
+        raise ParamsError(f"{section}.bins: expected an integer ≥ 2, got {c['bins']!r}")
     if c["features"] is not None and (not isinstance(c["features"], list) or not c["features"]):
-        raise ParamsError("usecases.financial_ease.features: expected a non-empty list of columns or null")
+        raise ParamsError(f"{section}.features: expected a non-empty list of columns or null")
     return c
 
 
-def _frame(p: Portfolio, target: str, features: list[str] | None, source: str) -> tuple[pd.DataFrame, dict[str, str]]:
+def _frame(p: Portfolio, target: str, features: list[str] | None, source: str,
+           section: str = "usecases.financial_ease") -> tuple[pd.DataFrame, dict[str, str]]:
     table, kinds = analysis_table(p)
     if target not in kinds:
         raise DataError(f"{source}: target column '{target}' missing from the customers table")
@@ -69,7 +71,7 @@ def _frame(p: Portfolio, target: str, features: list[str] | None, source: str) -
     missing = [c for c in cols if c not in kinds]
     if missing:
         known = [c for c in kinds if c not in SERIES_FEATURES]
-        raise DataError(f"{source}: usecases.financial_ease.features names unknown column(s) {missing}; "
+        raise DataError(f"{source}: {section}.features names unknown column(s) {missing}; "
                         f"columns are {known} and the series features {list(SERIES_FEATURES)}")
     table = table[table[target].notna().to_numpy()].reset_index(drop=True)
     return table, {c: kinds[c] for c in [*cols, target]}
@@ -91,23 +93,24 @@ def ece(table: pd.DataFrame) -> float:
 
 
 def score(real_train: Portfolio, real_test: Portfolio, sources: dict[str, Portfolio],
-          cfg: dict[str, Any] | None = None) -> tuple[dict[str, float], pd.DataFrame, pd.DataFrame]:
+          cfg: dict[str, Any] | None = None,
+          section: str = "usecases.financial_ease") -> tuple[dict[str, float], pd.DataFrame, pd.DataFrame]:
     """(flat metrics, calibration table, importance table) for the real model and every source.
 
     Calibration rows: ``source, bin, predicted, observed, count``; importance rows:
     ``source, feature, gain, rank`` (rank 1 = the largest gain). ``source`` is ``trtr`` for the
     model trained on real data.
     """
-    c = config(cfg)
+    c = config(cfg, section)
     target, feats = c["target"], c["features"]
-    train, kinds = _frame(real_train, target, feats, "real train split")
-    test, _ = _frame(real_test, target, feats, "real test split")
-    syn = {name: _frame(p, target, feats, f"synthetic/{name}")[0] for name, p in sources.items()}
+    train, kinds = _frame(real_train, target, feats, "real train split", section)
+    test, _ = _frame(real_test, target, feats, "real test split", section)
+    syn = {name: _frame(p, target, feats, f"synthetic/{name}", section)[0] for name, p in sources.items()}
     features = {k: v for k, v in kinds.items() if k != target}
     kind = kinds[target]
     y_tr, y_te = labels(train[target], kind), labels(test[target], kind)
     if len(np.unique(y_te)) < 2 or len(np.unique(y_tr)) < 2:
-        raise DataError(f"financial ease: '{target}' needs two classes in the real train and test splits")
+        raise DataError(f"{section}: '{target}' needs two classes in the real train and test splits")
     params = lightgbm_params(c["seed"], c["lightgbm"])
     metrics: dict[str, float] = {}
     cal, imp = [], []

@@ -1,0 +1,119 @@
+"""Run the whole pipeline on a params profile in a scratch clone and keep its reports.
+
+    .venv/bin/python benchmarks/profile_run.py lcl            # -> reports/lcl/
+
+Clones the project's committed HEAD beside the project (so relative data paths such as
+``../shared/datasets/lcl`` resolve as they do here), copies ``profiles/<profile>.yaml`` over
+``params.yaml``, runs ``dvc repro`` with the clone's own code, times every stage, and copies the
+run's reports (ranking, benchmark, metrics, use cases and studies, figures) into
+``reports/<profile>/`` of this project with ``run.md``: commit, machine, wall time per stage. The
+self-contained ``index.html`` (several MB) stays in the clone (``--keep``) and is not copied.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from acacia.data.schema import atomic_write_text  # noqa: E402
+
+COPIED = ("benchmark.md", "figures/ranking.png", "figures/pareto.png", "plots/pillars.csv")
+
+
+def run(profile: str, keep: bool) -> Path:
+    source = ROOT / "profiles" / f"{profile}.yaml"
+    if not source.is_file():
+        raise SystemExit(f"no profile {source}")
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                           capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                            text=True, check=True).stdout.strip()
+    if dirty:
+        print(f"warning: uncommitted changes are not part of the run (HEAD {commit})", file=sys.stderr)
+    clone = ROOT.parent / f"acacia-{profile}-run"
+    if clone.exists():
+        shutil.rmtree(clone)
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    shutil.copyfile(source, clone / "params.yaml")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+           "PYTHONPATH": str(clone / "src"), "DVC_NO_ANALYTICS": "1"}
+    subprocess.run(["dvc", "config", "core.analytics", "false"], cwd=clone, env=env, check=True)
+    stages, _ = _timed_repro(clone, env)
+    out = ROOT / "reports" / profile
+    _copy_reports(clone, out, yaml.safe_load(source.read_text()))
+    atomic_write_text(out / "run.md", _run_md(profile, commit, stages, clone))
+    if not keep:
+        shutil.rmtree(clone)
+    return out
+
+
+def _timed_repro(clone: Path, env: dict[str, str]) -> tuple[list[tuple[str, float]], str]:
+    """``dvc repro`` in the clone: (stage, wall seconds) in the order run, and the log."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(["dvc", "repro"], cwd=clone, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    stages: list[tuple[str, float]] = []
+    current, since, lines = None, start, []
+    for line in proc.stdout:
+        lines.append(line)
+        sys.stdout.write(line)
+        if line.startswith("Running stage '"):
+            now = time.perf_counter()
+            if current is not None:
+                stages.append((current, now - since))
+            current, since = line.split("'")[1], now
+    if proc.wait() != 0:
+        raise SystemExit(f"dvc repro failed in {clone} (rc {proc.returncode})")
+    end = time.perf_counter()
+    if current is not None:
+        stages.append((current, end - since))
+    stages.append(("total", end - start))
+    return stages, "".join(lines)
+
+
+def _copy_reports(clone: Path, out: Path, params: dict) -> None:
+    if out.exists():
+        shutil.rmtree(out)
+    reports = clone / "reports"
+    names = [*(params.get("usecases") or {}), *(params.get("studies") or {})]
+    files = [*COPIED, *(f"usecases/{n}.{ext}" for n in names for ext in ("md", "json")),
+             *(f"figures/usecases/{n}.png" for n in names)]
+    files += [str(p.relative_to(reports)) for d in ("metrics", "train", "sample") for p in (reports / d).glob("*.json")]
+    for rel in files:
+        if (reports / rel).is_file():
+            (out / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(reports / rel, out / rel)
+
+
+def _run_md(profile: str, commit: str, stages: list[tuple[str, float]], clone: Path) -> str:
+    total = dict(stages)["total"]
+    lines = [
+        f"# `dvc repro` with profiles/{profile}.yaml",
+        "",
+        f"Produced by `benchmarks/profile_run.py {profile}`: commit {commit}, {time.strftime('%Y-%m-%d')}, "
+        f"{os.cpu_count()} CPU cores, no GPU, in a fresh clone (`{clone.name}`). Every stage ran; "
+        f"wall time {total / 60:.1f} min. The ranking is `benchmark.md`; the studies and use cases are "
+        "under `usecases/`; the offline page (`reports/index.html` of the run) is not kept here.",
+        "",
+        "| stage | wall s |",
+        "| --- | ---: |",
+    ]
+    lines += [f"| {name} | {sec:.1f} |" for name, sec in stages]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("profile", help="a file of profiles/ without .yaml, e.g. lcl")
+    ap.add_argument("--keep", action="store_true", help="keep the scratch clone (its index.html, models)")
+    print(run(**vars(ap.parse_args())))
