@@ -5,7 +5,7 @@ reports/performance.md rendered from all the JSONs present.
 
 Run by hand (never in the test suite), on an otherwise idle machine:
 
-    OMP_NUM_THREADS=2 .venv/bin/python benchmarks/performance.py [--models tvae tabdiff]
+    OMP_NUM_THREADS=2 .venv/bin/python benchmarks/performance.py [--models tvae_variant tabdiff]
         [--sizes 10000 100000 1000000] [--train-steps 30] [--device auto|cpu|cuda]
     .venv/bin/python benchmarks/performance.py --render-only [--reproject]
 
@@ -21,12 +21,9 @@ projection from the train records of now, after the pipeline has been trained ag
 from __future__ import annotations
 
 import argparse
-import copy
 import gc
-import inspect
 import json
 import os
-import platform
 import resource
 import shutil
 import signal
@@ -39,11 +36,12 @@ from typing import Any
 
 import yaml
 
+from acacia.runs import machine, with_training
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from performance_report import load_records, render  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-TRAINING_KEYS = ("training", "vae_training")  # the constructor arguments the loop's TrainConfig reads
 
 
 # ---------------------------------------------------------------------------- data, per size
@@ -109,31 +107,6 @@ def _split_consumption(source: Path, ids: dict[str, Any], targets: dict[str, Pat
 
 
 # ---------------------------------------------------------------------------- one (model, size)
-def parse_overrides(items: list[str]) -> dict[str, Any]:
-    """``KEY=VALUE`` command-line items as a dict, each value read as YAML (``0.001`` → float)."""
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ValueError(f"expected KEY=VALUE, got '{item}'")
-        out[key] = yaml.safe_load(value)
-    return out
-
-
-def with_training(model: str, model_params: dict[str, Any], **overrides: Any) -> dict[str, Any]:
-    """The model's params with ``overrides`` set in each of its training-loop sections (an
-    override of None removes the key: the loop's default)."""
-    from acacia.models import make_model
-
-    accepted = set(inspect.signature(type(make_model(model, {})).__init__).parameters)
-    out = copy.deepcopy(model_params)
-    for key in TRAINING_KEYS:
-        if key in accepted:
-            section = {**(out.get(key) or {}), **overrides}
-            out[key] = {k: v for k, v in section.items() if v is not None}
-    return out
-
-
 def phase_timing(result: Any, batch_size: int) -> dict[str, float]:
     """Seconds per step (first step left out), per validation pass, and the extrapolated epoch."""
     per_step = result.step_seconds / (result.steps - 1) if result.steps > 1 else result.first_step_seconds
@@ -298,42 +271,6 @@ def measure(spec: dict[str, Any]) -> None:
     if device.type == "cuda":
         progress.record["gpu_peak_mib"] = round(torch.cuda.max_memory_allocated() / 2**20)
     progress.phase("done", status="ok", load_end=os.getloadavg()[0])
-
-
-def shape_trend(real: Any, syn: Any, seed: int = 0) -> tuple[float, float]:
-    """Mean column Shape and pair Trend of two portfolios on their analysis tables, both cut to
-    the smaller one's size (rows drawn at ``seed``): the benchmarks' quick fidelity check, the
-    numbers the evaluate stage reports, without its other metrics."""
-    import numpy as np
-
-    from acacia.evaluation.features import analysis_table
-    from acacia.evaluation.fidelity import column_pair_trends, column_shapes
-
-    rng = np.random.default_rng(seed)
-    (tr, kinds), (sy, _) = analysis_table(real), analysis_table(syn)
-    m = min(len(tr), len(sy))
-    tr = tr.iloc[rng.permutation(len(tr))[:m]].reset_index(drop=True)
-    sy = sy.iloc[rng.permutation(len(sy))[:m]].reset_index(drop=True)
-    shapes, trends = column_shapes(tr, sy, kinds), column_pair_trends(tr, sy, kinds)
-    return float(np.mean(list(shapes.values()))), float(np.mean(list(trends.values())))
-
-
-def machine(device: Any) -> dict[str, Any]:
-    import torch
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        names = [ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                 if ln.startswith("model name")]
-        cpu = names[0] if names else cpu
-    except OSError:
-        pass
-    out = {"cpu": cpu, "cpu_count": os.cpu_count(), "torch": torch.__version__,
-           "torch_threads": torch.get_num_threads(), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "unset"),
-           "device": str(device), "python": platform.python_version()}
-    if device.type == "cuda":
-        out["gpu"] = torch.cuda.get_device_name(device)
-    return out
 
 
 # ---------------------------------------------------------------------------- driver

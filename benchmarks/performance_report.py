@@ -225,7 +225,7 @@ def _families(recs: list[Record]) -> list[str]:
         return []
     families = list(dict.fromkeys(f for r in runs for f in r["evaluation"]["families"]))
     lines = ["### Evaluation time by metric family (s)", "",
-             "The evaluation's own clock per metric family (`timings`, as in reports/evaluate_scale.md), "
+             "The evaluation's own clock per metric family (`timings`, as in experiments/2026-12-scale/evaluate_scale.md), "
              "for the runs that recorded it; loading the portfolios is not in it.", "",
              "| family | " + " | ".join(f"{r['model']} {_size_label(r['size'])}" for r in runs) + " |",
              "| --- | " + " | ".join("---:" for _ in runs) + " |"]

@@ -1,6 +1,8 @@
 """Run the whole pipeline on a params profile in a scratch clone and keep its reports.
 
     .venv/bin/python benchmarks/profile_run.py lcl            # -> reports/lcl/
+    .venv/bin/python benchmarks/profile_run.py --here         # this checkout's own `dvc repro`
+                                                              #    -> reports/run.md
 
 Clones the project's committed HEAD beside the project (so relative data paths such as
 ``../shared/datasets/lcl`` resolve as they do here), copies ``profiles/<profile>.yaml`` over
@@ -30,7 +32,22 @@ from acacia.data.schema import atomic_write_text  # noqa: E402
 COPIED = ("benchmark.md", "figures/ranking.png", "figures/pareto.png", "plots/pillars.csv")
 
 
-def run(profile: str, keep: bool) -> Path:
+def run_here() -> Path:
+    """``dvc repro`` of this checkout as it is (params.yaml), timed per stage into reports/run.md."""
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                            text=True, check=True).stdout.strip()
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1"}
+    stages, _ = _timed_repro(ROOT, env)
+    out = ROOT / "reports" / "run.md"
+    atomic_write_text(out, _run_md("params.yaml", commit, stages, None))
+    return out
+
+
+def run(profile: str | None, keep: bool, here: bool = False) -> Path:
+    if here:
+        return run_here()
+    if profile is None:
+        raise SystemExit("name a profile (e.g. lcl) or pass --here")
     source = ROOT / "profiles" / f"{profile}.yaml"
     if not source.is_file():
         raise SystemExit(f"no profile {source}")
@@ -95,15 +112,23 @@ def _copy_reports(clone: Path, out: Path, params: dict) -> None:
             shutil.copyfile(reports / rel, out / rel)
 
 
-def _run_md(profile: str, commit: str, stages: list[tuple[str, float]], clone: Path) -> str:
+def _run_md(profile: str, commit: str, stages: list[tuple[str, float]], clone: Path | None) -> str:
     total = dict(stages)["total"]
+    if clone is None:
+        title, how = "# `dvc repro` of params.yaml", (
+            f"Produced by `benchmarks/profile_run.py --here`: commit {commit}, {time.strftime('%Y-%m-%d')}, "
+            f"{os.cpu_count()} CPU cores, no GPU; the stages `dvc repro` ran, in order, with their wall "
+            f"time (a stage missing here was up to date). Total {total / 60:.1f} min.")
+    else:
+        title, how = f"# `dvc repro` with profiles/{profile}.yaml", (
+            f"Produced by `benchmarks/profile_run.py {profile}`: commit {commit}, {time.strftime('%Y-%m-%d')}, "
+            f"{os.cpu_count()} CPU cores, no GPU, in a fresh clone (`{clone.name}`). Every stage ran; "
+            f"wall time {total / 60:.1f} min. The ranking is `benchmark.md`; the studies and use cases are "
+            "under `usecases/`; the offline page (`reports/index.html` of the run) is not kept here.")
     lines = [
-        f"# `dvc repro` with profiles/{profile}.yaml",
+        title,
         "",
-        f"Produced by `benchmarks/profile_run.py {profile}`: commit {commit}, {time.strftime('%Y-%m-%d')}, "
-        f"{os.cpu_count()} CPU cores, no GPU, in a fresh clone (`{clone.name}`). Every stage ran; "
-        f"wall time {total / 60:.1f} min. The ranking is `benchmark.md`; the studies and use cases are "
-        "under `usecases/`; the offline page (`reports/index.html` of the run) is not kept here.",
+        how,
         "",
         "| stage | wall s |",
         "| --- | ---: |",
@@ -114,6 +139,7 @@ def _run_md(profile: str, commit: str, stages: list[tuple[str, float]], clone: P
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("profile", help="a file of profiles/ without .yaml, e.g. lcl")
+    ap.add_argument("profile", nargs="?", help="a file of profiles/ without .yaml, e.g. lcl")
     ap.add_argument("--keep", action="store_true", help="keep the scratch clone (its index.html, models)")
+    ap.add_argument("--here", action="store_true", help="run this checkout's own dvc repro (params.yaml)")
     print(run(**vars(ap.parse_args())))

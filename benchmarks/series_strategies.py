@@ -1,8 +1,8 @@
 """Series strategies × models × frequency → reports/series_strategies.md (run by hand).
 
-    .venv/bin/python benchmarks/series_strategies.py --models gaussian_copula tabdiff tvae \
+    .venv/bin/python benchmarks/series_strategies.py --models gaussian_copula tabdiff tvae_variant \
         --strategies flat compressed two_stage --frequencies weekly daily --n 3000 \
-        --budget '{"tabdiff": {"training": {"max_epochs": 60}}, "tvae": {"training": {"max_epochs": 150}}}'
+        --budget '{"tabdiff": {"training": {"max_epochs": 60}}, "tvae_variant": {"training": {"max_epochs": 150}}}'
 
 (the budget of reports/series_strategies.md, sized for TabDiff on flat series: its weekly row took
 5,023 s for 60 epochs).
@@ -155,11 +155,11 @@ def recommendation(rows: list[dict]) -> list[str]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--models", nargs="+", default=["gaussian_copula", "tvae"])
+    ap.add_argument("--models", nargs="+", default=["gaussian_copula", "tvae_variant"])
     ap.add_argument("--strategies", nargs="+", default=["flat", "compressed", "two_stage"])
     ap.add_argument("--frequencies", nargs="+", default=["weekly", "daily"])
     ap.add_argument("--n", type=int, default=3000, help="simulated customers per frequency")
-    ap.add_argument("--budget", default="{}", help='JSON per-model params, e.g. {"tvae": {"training": {"max_epochs": 100}}}')
+    ap.add_argument("--budget", default="{}", help='JSON per-model params, e.g. {"tvae_variant": {"training": {"max_epochs": 100}}}')
     ap.add_argument("--one", nargs=3, metavar=("FREQ", "MODEL", "STRATEGY"), help=argparse.SUPPRESS)
     ap.add_argument("--render-only", action="store_true")
     a = ap.parse_args()

@@ -1,6 +1,6 @@
 """One rank of a 2-process torchrun launch (tests/test_distributed.py); rank 0 saves the result.
 
-Usage: torchrun --standalone --nproc_per_node 2 tests/ddp_worker.py {loop|tvae} OUT
+Usage: torchrun --standalone --nproc_per_node 2 tests/ddp_worker.py {loop|tvae_variant} OUT
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def main(mode: str, out: str) -> None:
         from acacia.models import make_model
         from conftest import make_tiny_portfolio
 
-        model = make_model("tvae", {"seed": 0, "training": {"max_epochs": 3, "batch_size": 64,
+        model = make_model("tvae_variant", {"seed": 0, "training": {"max_epochs": 3, "batch_size": 64,
                                                             "progress": False, "distributed": True}})
         model.fit(make_tiny_portfolio())
         if is_main_process():

@@ -57,7 +57,7 @@ def test_two_processes_follow_the_single_process_run(tmp_path):
 
 
 def test_a_synthesizer_trains_under_torchrun(tmp_path, tiny_portfolio):
-    torchrun("tvae", tmp_path / "tvae")
+    torchrun("tvae_variant", tmp_path / "tvae")
     out = Synthesizer.load(tmp_path / "tvae").sample(50, seed=0)
     out.validate("synthetic")
     assert list(out.customers.columns) == list(tiny_portfolio.customers.columns)

@@ -76,29 +76,50 @@ def _nodes(tree: ast.AST, mod: str) -> list[ast.AST]:
     return out
 
 
-def stages() -> list[tuple[str, str, list[str]]]:
-    """(stage, the acacia stage it runs, its deps) for every stage of dvc.yaml."""
+#: the stages that load a model by its saved class (acacia.models.<key> and what it imports)
+LOADS_THE_MODEL = ("train", "sample")
+
+
+def stages() -> list[tuple[str, str, list[str], str | None]]:
+    """(stage, the acacia stage it runs, its deps, its model) for every stage of dvc.yaml, the
+    per-model ones once per model of params.yaml with ``${key}`` filled in."""
     spec = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    models = yaml.safe_load((ROOT / "params.yaml").read_text())["train"]["models"]
     out = []
     for name, stage in spec.items():
         body = stage.get("do", stage)
         words = body["cmd"].split()
         assert words[0] == "acacia", f"{name}: expected an 'acacia <stage>' command, got {body['cmd']!r}"
-        out.append((name, words[1], list(body.get("deps", []))))
+        if stage.get("foreach") == "${train.models}":
+            out += [(f"{name}@{m}", words[1], [d.replace("${key}", m) for d in body.get("deps", [])], m)
+                    for m in models]
+        else:
+            out.append((name, words[1], list(body.get("deps", [])), None))
     return out
 
 
-@pytest.mark.parametrize(("stage", "command", "deps"), stages(), ids=[s[0] for s in stages()])
-def test_stage_declares_the_code_it_runs(stage, command, deps):
+@pytest.mark.parametrize(("stage", "command", "deps", "model"), stages(), ids=[s[0] for s in stages()])
+def test_stage_declares_the_code_it_runs(stage, command, deps, model):
     covered = [ROOT / d for d in deps]
+    reached = imported_modules(f"acacia.stages.{command}")
+    if model is not None and command in LOADS_THE_MODEL:
+        reached |= imported_modules(f"acacia.models.{model}")
     missing = []
-    for mod in sorted(imported_modules(f"acacia.stages.{command}")):
+    for mod in sorted(reached):
         if mod in PLUMBING or mod.startswith("acacia.stages"):
             continue
         path = module_file(mod)
         if not any(path == c or c in path.parents for c in covered):
             missing.append(str(path.relative_to(ROOT)))
     assert not missing, f"dvc.yaml stage '{stage}' runs code it does not list in deps: {missing}"
+
+
+def test_no_model_file_imports_another_model():
+    # What lets a model's stages depend on its own file alone: shared code lives in blocks.
+    models = yaml.safe_load((ROOT / "params.yaml").read_text())["train"]["models"]
+    for m in models:
+        others = {f"acacia.models.{o}" for o in models if o != m}
+        assert not imported_modules(f"acacia.models.{m}") & others, m
 
 
 def test_the_import_walk_sees_function_level_imports():
@@ -111,7 +132,9 @@ def test_the_import_walk_sees_function_level_imports():
 def test_checkpoint_stamp_hashes_the_train_stages_code_deps():
     # The train stage discards a checkpoint written by other code (stages/train.py); the code it
     # hashes for that must be the code dvc.yaml reruns the stage for.
-    from acacia.stages.train import TRAINING_CODE
+    from acacia.stages.train import training_code
 
-    deps = next(d for stage, _, d in stages() if stage == "train")
-    assert {d.removeprefix("src/acacia/") for d in deps if d.startswith("src/acacia/")} == set(TRAINING_CODE)
+    for stage, _, deps, model in stages():
+        if stage.startswith("train@"):
+            code = {d.removeprefix("src/acacia/") for d in deps if d.startswith("src/acacia/")}
+            assert code == set(training_code(model)), stage

@@ -86,15 +86,15 @@ def test_reproject_reads_the_train_records_of_now(tmp_path):
     folder = tmp_path / "performance"
     folder.mkdir()
     stale = {"stopped_epoch": 50, "projected_seconds": 100.0}
-    (folder / "tvae_10000_cpu.json").write_text(json.dumps(
-        _record("tvae", 10_000, phases={"training": {"epoch_seconds": 2.0}}, to_early_stop=stale)))
+    (folder / "tvae_variant_10000_cpu.json").write_text(json.dumps(
+        _record("tvae_variant", 10_000, phases={"training": {"epoch_seconds": 2.0}}, to_early_stop=stale)))
     (folder / "gaussian_copula_10000_cpu.json").write_text(json.dumps(_record("gaussian_copula", 10_000)))
     train = tmp_path / "train"
     train.mkdir()
-    (train / "tvae.json").write_text(json.dumps({"stopped_epoch": 30, "n_fit": 8000, "train_seconds": 70.0}))
-    params = {"train": {"models": {"tvae": {"seed": 0}, "gaussian_copula": {"seed": 0}}}}
+    (train / "tvae_variant.json").write_text(json.dumps({"stopped_epoch": 30, "n_fit": 8000, "train_seconds": 70.0}))
+    params = {"train": {"models": {"tvae_variant": {"seed": 0}, "gaussian_copula": {"seed": 0}}}}
     changed = bench.reproject(tmp_path, params, train)
-    assert [p.name for p in changed] == ["tvae_10000_cpu.json"]
+    assert [p.name for p in changed] == ["tvae_variant_10000_cpu.json"]
     projection = json.loads(changed[0].read_text())["to_early_stop"]
     assert projection["stopped_epoch"] == 30 and projection["projected_seconds"] == pytest.approx(60.0)
     assert bench.reproject(tmp_path, params, train) == []  # nothing stale the second time

@@ -16,7 +16,7 @@ import yaml
 
 from conftest import copy_project, set_param, sh
 
-MODELS = ("independent", "gaussian_copula", "series_gru", "tvae", "ctgan", "tabdiff", "causal_diff_tab", "mtabgen", "tabsyn", "tabddpm", "holdout")
+MODELS = ("independent", "gaussian_copula", "series_gru", "tvae_variant", "ctgan_variant", "tabdiff", "causal_diff_tab", "mtabgen", "tabsyn", "tabddpm", "holdout")
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +73,19 @@ def test_per_model_stage_depends_only_on_its_params(repo):
     assert "train@gaussian_copula" in out
     assert "train@independent" not in out and "train@holdout" not in out
     set_param(repo, "train.models.gaussian_copula.seed", 0)
+    assert json.loads(sh(repo, "dvc", "status", "--json").stdout) == {}
+
+
+def test_editing_one_model_file_reruns_that_models_stages_only(repo):
+    model_file = repo / "src" / "acacia" / "models" / "tabdiff.py"
+    original = model_file.read_text()
+    model_file.write_text(original + "\n# an edit of this model's file\n")
+    try:
+        out = json.loads(sh(repo, "dvc", "status", "--json").stdout)
+        # evaluate@tabdiff and what reads every portfolio follow once sample@tabdiff writes anew
+        assert set(out) == {"train@tabdiff", "sample@tabdiff"}, out
+    finally:
+        model_file.write_text(original)
     assert json.loads(sh(repo, "dvc", "status", "--json").stdout) == {}
 
 

@@ -236,7 +236,7 @@ def test_gru_generator_learns_who_heats():
 def test_gru_draws_stay_within_the_observed_consumption():
     # A head whose mean sits far above anything seen in training: each draw is clamped to the
     # training range, and so is what is fed back (series_gru once wrote weekly readings of 1e17 kWh).
-    from acacia.models.sequence import SequenceGenerator
+    from acacia.models.blocks.sequence import SequenceGenerator
 
     rng = np.random.default_rng(0)
     kwh = rng.uniform(50, 150, size=(20, 30))

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from acacia.errors import ParamsError
+from acacia.models import make_model
 from acacia.models.diffusion.edm import EDMKnown, EDMPrecond, EDMSampler, MLPScoreNet, VectorEDM
 from acacia.models.tabsyn import TabSyn, TokenVAE
 from acacia.training.loop import TrainConfig, fit
@@ -145,10 +146,11 @@ def test_resume_after_the_vae_phase_skips_it(tiny_portfolio, tmp_path):
 
 
 def test_bad_params_name_the_key():
+    # __init__ only stores; make_model (the train stage) and fit check
     with pytest.raises(ParamsError, match=r"train\.models\.tabsyn\.vae_training.*nonsense"):
-        TabSyn(vae_training={"nonsense": 1})
+        make_model("tabsyn", {"vae_training": {"nonsense": 1}})
     with pytest.raises(ParamsError, match="latent_scale"):
-        TabSyn(latent_scale=0)
+        TabSyn(latent_scale=0).check_params()
 
 
 def test_category_draws_are_reproducible_and_valid(fitted, tiny_portfolio):

@@ -287,8 +287,8 @@ def test_train_stage_discards_a_checkpoint_of_another_run(tmp_path, capsys):
     data = tmp_path / "split"
     data.mkdir()
     (data / "customers.parquet").write_bytes(b"rows")
-    first = run_fingerprint({"seed": 0, "training": {"max_epochs": 5}}, data)
-    assert run_fingerprint({"training": {"max_epochs": 5}, "seed": 0}, data) == first
+    first = run_fingerprint({"seed": 0, "training": {"max_epochs": 5}}, data, "tvae_variant")
+    assert run_fingerprint({"training": {"max_epochs": 5}, "seed": 0}, data, "tvae_variant") == first
     ckpt = tmp_path / "ckpt"
     prepare_checkpoint_dir(ckpt, first)
     (ckpt / "checkpoint.pt").write_bytes(b"weights")
@@ -296,9 +296,9 @@ def test_train_stage_discards_a_checkpoint_of_another_run(tmp_path, capsys):
     prepare_checkpoint_dir(ckpt, first)
     assert (ckpt / "checkpoint.pt").exists() and capsys.readouterr().err == ""
     # Other params, then other data: the checkpoint goes, with a message; the stamp is the new run's.
-    other_params = run_fingerprint({"seed": 0, "training": {"max_epochs": 6}}, data)
+    other_params = run_fingerprint({"seed": 0, "training": {"max_epochs": 6}}, data, "tvae_variant")
     (data / "customers.parquet").write_bytes(b"other rows")
-    other_data = run_fingerprint({"seed": 0, "training": {"max_epochs": 5}}, data)
+    other_data = run_fingerprint({"seed": 0, "training": {"max_epochs": 5}}, data, "tvae_variant")
     for changed in (other_params, other_data):
         assert changed != first
         (ckpt / "checkpoint.pt").write_bytes(b"weights")

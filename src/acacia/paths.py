@@ -92,3 +92,14 @@ def file_digest(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def saved_fit_split(model_dir: Path) -> str:
+    """Which split the model saved in ``model_dir`` was fitted on (its ``model.json``), read
+    without loading the model or its code."""
+    path = Path(model_dir) / "model.json"
+    if not path.exists():
+        from acacia.errors import NotFittedError
+
+        raise NotFittedError(f"no fitted model at {model_dir}; run the train stage first")
+    return str(json.loads(path.read_text()).get("fit_split", "train"))

@@ -62,8 +62,8 @@ def _write_part(files: dict[str, _Appender], part: Portfolio, validate: str | No
     files[CUSTOMERS_FILE].write(part.customers)
     # A dictionary suits the ids and dates (few distinct values, millions of rows), not the
     # kWh (almost all distinct: trying costs time and saves nothing); min / max of string ids
-    # are the costliest statistics and serve no reader. Measured on 50,000 customers (7.8 M
-    # rows): 0.23 s instead of 0.38 s, and a file 3 % smaller.
+    # are the costliest statistics and serve no reader. Both choices write a chunk faster and
+    # a slightly smaller file than the writer's defaults.
     idc, value = part.schema.id_column, part.schema.series.value if part.schema.series else "kwh"
     files[CONSUMPTION_FILE].write(part.consumption, use_dictionary=[idc, "period_start"],
                                   write_statistics=["period_start", value])

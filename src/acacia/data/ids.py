@@ -2,8 +2,8 @@
 
 A 50,000-customer chunk with weekly series has ~7.8 million consumption rows, each carrying its
 customer's id. Going through NumPy object arrays (one Python string per row, then pandas
-re-inferring the string dtype) costs seconds per chunk; pandas' default string dtype is backed
-by Arrow, so taking from the few distinct ids with Arrow's kernels costs milliseconds.
+re-inferring the string dtype) is slow at that size; pandas' default string dtype is backed by
+Arrow, so taking from the few distinct ids with Arrow's kernels is far cheaper.
 """
 
 from __future__ import annotations

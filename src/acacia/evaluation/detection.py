@@ -32,9 +32,9 @@ from acacia.evaluation.features import Embedding, check_columns, ordinal_frame
 
 DETECTORS = ("logistic", "lightgbm")
 # n_jobs=1: on the 2-core machines this runs on, LightGBM's OpenMP threads spin-wait against any
-# other busy process (DVC running stages in parallel, the test suite): a 100-tree fit on 8,000
-# rows measured 0.3 s with 1 thread and 26-70 s with 2 under load. The data here is small
-# enough that one thread is fast anyway; params may override it.
+# other busy process (DVC running stages in parallel, the test suite), and a fit with 2 threads
+# under load took many times as long as one with 1. The data here is small enough that one
+# thread is fast anyway; params may override it.
 LIGHTGBM_DEFAULTS: dict[str, Any] = {
     "n_estimators": 100,
     "num_leaves": 31,
@@ -113,7 +113,7 @@ def detection_score(
         else:
             clf = lightgbm_classifier(seed, lightgbm)
         # One BLAS thread: the matrices are small, and OpenBLAS threads spinning against
-        # LightGBM or other jobs on a 2-core machine made each fit ~60x slower.
+        # LightGBM or other jobs on a 2-core machine made each fit many times slower.
         with warnings.catch_warnings(), threadpool_limits(1, user_api="blas"):
             # An unconverged logistic fit is still a valid (weaker) detector.
             warnings.simplefilter("ignore", ConvergenceWarning)

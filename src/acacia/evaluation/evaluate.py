@@ -201,8 +201,9 @@ def _evaluate(
     m["fidelity.trend_mean"] = _mean(trends)
     # The same against the test split, at its size (``_unseen``). Against train, a generator that
     # draws each column from the train split's own marginal scores beyond the real holdout (the
-    # copula's static-column Shape 0.9923 against the holdout's 0.9890 on the default portfolio,
-    # benchmarks/marginal_ceiling.py); against customers no model saw the holdout is the ceiling.
+    # copula's static-column Shape on the default portfolio,
+    # experiments/2026-12-detection/marginal_ceiling.md); against customers no model saw the
+    # holdout is the ceiling.
     # Its own generator: the draws of ``rng`` below stay those of the earlier metrics.
     i_te, i_un = _same_size_index(len(te), len(sy), np.random.default_rng([seed, 1]))
     te_eq, sy_un = te.iloc[i_te].reset_index(drop=True), sy.iloc[i_un].reset_index(drop=True)
@@ -253,8 +254,8 @@ def _evaluate(
     # Against the train split (the papers' protocol) and against the test split, real customers
     # no generator saw (``_unseen``). On the first, a generator that reproduces the train sample's
     # own moments beats unseen real data: on the default portfolio the Gaussian copula's logistic
-    # AUC was 0.489 against train, below the real holdout's 0.494, and 0.524 against the test
-    # split, where the holdout stayed at 0.494 (10 detection seeds, benchmarks/detection_features.py).
+    # AUC against train is below the real holdout's, and above it against the test split
+    # (experiments/2026-12-detection/detection_features.md).
     for model in c["detectors"]:
         for suffix, real_side in (("", tr_eq), ("_unseen", te)):
             d = detection_score(real_side, sy_eq, kinds, model=model, folds=int(c["detection_folds"]),

@@ -184,7 +184,7 @@ def marginals_figure(marginals: pd.DataFrame, model: str, path: Path, ncols: int
         ax.axis("off")
     axes[0, 0].legend(fontsize=6)
     fig.suptitle(f"{model}: marginals, real (blue) vs synthetic (red)", y=1.0)
-    # Fixed spacing: tight_layout would double the drawing time of a 30-panel grid.
+    # Fixed spacing: tight_layout is slow on a 30-panel grid.
     fig.subplots_adjust(hspace=0.55, wspace=0.45, top=0.95)
     _save(fig, path)
 

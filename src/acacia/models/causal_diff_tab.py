@@ -1,40 +1,9 @@
 """CausalDiffTab (Zhang et al., "CausalDiffTab: Mixed-Type Causal-Aware Diffusion for Tabular
-Data Generation", 2025, arXiv 2506.14206): TabDiff plus a causal prior.
+Data Generation", 2025, arXiv 2506.14206): TabDiff plus a causal prior, a NOTEARS graph
+estimated once before training and a hybrid causal regulariser fused in with an adaptive weight.
+``causal: false`` gives exactly TabDiff on the same data and budget.
 
-1. Causal-structure estimation, once before training: NOTEARS in its nonlinear (MLP) form
-   (:mod:`acacia.models.diffusion.causal`), run separately on the numerical columns (their
-   normal scores) and on the categorical columns (their level indicators), on at most
-   ``causal_max_rows`` training rows; an edge is kept where its weight exceeds
-   ``causal_threshold``.
-2. Hybrid causal regularisation (:func:`~acacia.models.diffusion.losses.causal_regularizer`):
-   along every estimated edge, the product of the denoiser's predictions for the two ends — the
-   implied noise for numerical columns, the class probabilities for categorical ones — is
-   penalised, "hybrid" because both data types get their own graph and term.
-3. Adaptive weight (Hierarchical Prior Fusion): the regulariser's weight rises from 0 to
-   ``causal_weight`` along a half-cosine over the first ``causal_warmup`` fraction of the
-   epochs, then stays: the model first fits the data distribution, and the causal prior is
-   fused in progressively, so it shapes the fit without compromising generation early on.
-
-Everything else — codec, network, schedules, loss, sampler, conditional generation — is TabDiff's
-code (:class:`~acacia.models.tabdiff.TabDiff`) and defaults; ``causal: false`` gives exactly
-TabDiff on the same data and budget (same initial weights, same batches).
-
-Defaults follow the authors' release: nonlinear NOTEARS with 10 hidden units, λ1 = λ2 = 0.01,
-50 dual-ascent iterations, threshold 0.1, up to 10,000 rows; maximum weight 1 with a warm-up
-over half of training (4,000 of 8,000 epochs there).
-
-Deviations, each for a stated reason:
-- the paper's text of the adaptive weighting was not available to us: the schedule follows the
-  authors' released parameters (``causal_weight_max``, ``causal_warmup_steps`` counted in
-  epochs); its warm-up is expressed as a fraction of ``max_epochs`` so it scales with the budget;
-- categorical probabilities are normalised per column (the release applies one softmax across
-  all columns' logits at once), and a two-level column is one indicator in the causal search
-  (its complement would be a perfectly predictable extra variable);
-- each L-BFGS-B inner solve is capped at ``causal_inner_iter`` iterations (unbounded in NOTEARS),
-  to bound the CPU time of wide tables such as the flat weekly series;
-- the validation loss (early stopping) includes the regulariser at full weight, so that it is
-  comparable across epochs while the training weight warms up;
-- TabDiff's own deviations (see :mod:`acacia.models.tabdiff`).
+Details, deviations from the paper and settings: docs/models.md#causal_diff_tab.
 """
 
 from __future__ import annotations
@@ -45,10 +14,11 @@ import math
 import numpy as np
 import torch
 
+from acacia.errors import ParamsError
 from acacia.models.base import register
 from acacia.models.diffusion import MixedDiffusion, losses
 from acacia.models.diffusion.causal import notears, one_hot_nodes
-from acacia.models.tabdiff import TabDiff
+from acacia.models.diffusion.synthesizer import MixedDiffusionSynthesizer
 
 
 class CausalMixedDiffusion(MixedDiffusion):
@@ -82,7 +52,7 @@ class CausalMixedDiffusion(MixedDiffusion):
 
 
 @register("causal_diff_tab")
-class CausalDiffTab(TabDiff):
+class CausalDiffTab(MixedDiffusionSynthesizer):
     def __init__(
         self,
         *args,
@@ -100,8 +70,6 @@ class CausalDiffTab(TabDiff):
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
-        if causal_method not in ("nonlinear", "linear"):
-            raise ValueError(f"causal_method: expected 'nonlinear' or 'linear', got {causal_method!r}")
         self.causal, self.causal_weight, self.causal_warmup = causal, causal_weight, causal_warmup
         self.causal_method, self.causal_hidden = causal_method, causal_hidden
         self.causal_lambda1, self.causal_lambda2 = causal_lambda1, causal_lambda2
@@ -111,10 +79,16 @@ class CausalDiffTab(TabDiff):
     # make_model and get_params read the constructor's signature: expose TabDiff's parameters
     # next to the causal ones instead of an opaque *args / **kwargs.
     __init__.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
-        *inspect.signature(TabDiff.__init__).parameters.values(),
+        *inspect.signature(MixedDiffusionSynthesizer.__init__).parameters.values(),
         *(p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
           for name, p in inspect.signature(__init__).parameters.items() if name.startswith("causal")),
     ])
+
+    def check_params(self) -> None:
+        super().check_params()
+        if self.causal_method not in ("nonlinear", "linear"):
+            raise ParamsError(f"train.models.{self.name}.causal_method: expected 'nonlinear' or 'linear', "
+                              f"got {self.causal_method!r}")
 
     def _build_module(self, data: torch.Tensor) -> MixedDiffusion:
         if not self.causal:

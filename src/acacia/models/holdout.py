@@ -1,9 +1,7 @@
-"""The holdout reference: real customers the generators never saw, evaluated as if synthetic.
+"""The holdout reference: real customers the generators never saw, evaluated as if synthetic,
+i.e. what a perfect generator would score with this much data.
 
-Every metric is read against it: it is what a perfect generator would score with this much data.
-Its train stage fits on the holdout split; sampling returns a subsample of those customers. An n
-larger than the holdout returns the whole holdout (never duplicates, which would look like
-memorisation to the privacy metrics); evaluation compares equal sizes anyway.
+Details, deviations from the paper and settings: docs/models.md#holdout.
 """
 
 from __future__ import annotations

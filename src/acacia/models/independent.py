@@ -1,7 +1,8 @@
 """Independent marginals: every column drawn on its own from its training values.
 
-The floor of the benchmark: marginals (null rates included) are exact in expectation and every
-dependence, between columns and between periods of the series, is lost.
+The floor of the benchmark: marginals are exact in expectation, every dependence is lost.
+
+Details, deviations from the paper and settings: docs/models.md#independent.
 """
 
 from __future__ import annotations

@@ -1,29 +1,29 @@
-"""The sequence-aware baseline: static attributes from a Gaussian copula, series from a GRU.
+"""The sequence-aware baseline: static attributes (and the read window) from a Gaussian copula,
+the consumption series period by period from a conditional GRU
+(:mod:`acacia.models.blocks.sequence`), so the benchmark shows what the tabular strategies gain
+or lose against a model that knows the series is a sequence.
 
-Not a tabular model of the series: the consumption is generated period by period by a
-conditional recurrent network (:mod:`acacia.models.sequence`) from each synthetic customer's
-attributes, so the benchmark shows what the tabular strategies (flat, compressed, two-stage
-MLP) gain or lose against a model that knows the series is a sequence. The copula also
-generates each customer's read window (first and last period read, share of gaps) with the
-attributes it depends on.
+Details, deviations from the paper and settings: docs/models.md#series_gru.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from acacia.models.base import register
-from acacia.models.gaussian_copula import GaussianCopula
+from acacia.models.blocks.copula import CopulaSynthesizer
 
 
 @register("series_gru")
-class SeriesGRUBaseline(GaussianCopula):
+class SeriesGRUBaseline(CopulaSynthesizer):
     def __init__(self, seed: int = 0, hidden: int = 64, training: dict | None = None,
                  n_quantiles: int = 1000, shrinkage: float = 1e-3) -> None:
+        self.seed = seed
         self.hidden = hidden
         self.training = training
-        super().__init__(seed=seed, n_quantiles=n_quantiles, shrinkage=shrinkage,
-                         series_representation={"name": "two_stage", "generator": "gru", "seed": seed,
-                                                "hidden": (hidden,), "training": training})
+        self.n_quantiles = n_quantiles
+        self.shrinkage = shrinkage
 
-    def get_params(self) -> dict:
-        return {"seed": self.seed, "hidden": self.hidden, "training": self.training,
-                "n_quantiles": self.n_quantiles, "shrinkage": self.shrinkage}
+    def representation(self) -> dict[str, Any]:
+        return {"name": "two_stage", "generator": "gru", "seed": self.seed, "hidden": (self.hidden,),
+                "training": self.training}

@@ -1,73 +1,8 @@
 """TabSyn (Zhang et al., "Mixed-Type Tabular Data Synthesis with Score-based Diffusion in Latent
-Space", ICLR 2024, arXiv 2310.09656): a column-token VAE, then a score-based diffusion model in
-its latent space.
+Space", ICLR 2024, arXiv 2310.09656): a column-token VAE, then a score-based (EDM) diffusion
+model in its latent space, both phases fitted by the shared loop.
 
-1. VAE (:class:`TokenVAE`). Each column of a row becomes a d-dimensional token (x·w_j + b_j for a
-   number, an embedding row for a category: the shared
-   :class:`~acacia.models.diffusion.denoiser.Tokenizer`), a learnable [CLS] token is prepended,
-   and two transformer encoders give the mean and log-variance of a Gaussian per token; a
-   transformer decoder and the per-column
-   :class:`~acacia.models.diffusion.denoiser.Detokenizer` reconstruct every column from the
-   sampled tokens (the [CLS] latent dropped). Loss: MSE on the numbers' quantile-normal scores
-   plus cross-entropy on the categories plus β·KL, β-VAE with the paper's adaptive β: β starts at
-   β_max and is multiplied by λ whenever the validation reconstruction loss has not improved for
-   ``beta_patience`` epochs, down to β_min, so the latent keeps as much of the row as the
-   decoder can use while staying close enough to N(0, I) for the diffusion.
-2. Diffusion (:mod:`acacia.models.diffusion.edm`). The frozen encoder's means, one token per
-   column, flattened into one vector per row, centred by their training mean and divided by 2
-   (the paper's normalisation), are the data of an EDM / VE diffusion with linear noise level
-   σ(t) = t, trained with ln σ ~ N(−1.2, 1.2²), σ_data = 0.5, with TabSyn's MLP denoiser; sampled
-   by the EDM Heun solver with churn in 50 steps, then decoded by the VAE decoder (numbers as
-   decoded, categories by arg-max as in the paper).
-
-Both phases are fitted by the shared loop (:func:`acacia.training.loop.fit`), on the same
-validation rows (the split depends on the seed and row count only). ``training_result_`` chains
-the two phases' histories (VAE epochs first, then diffusion epochs, numbered on), so the train
-stage's curve and energy accounting cover the whole fit; ``vae_result_`` and
-``diffusion_result_`` keep them apart.
-
-Missingness: numbers, integers and dates (and the flat series) enter as quantile-normal scores
-(:class:`~acacia.transforms.tensor.CodesCodec`); a nullable one has an "is null" slot, embedded
-onto its column's token (one token per table column), reconstructed by the decoder like a
-category, so nulls are generated jointly with the rest of the row.
-
-Conditional sampling (``sample(n, conditions={...})``) is the base class's rejection sampling:
-TabSyn's latent tokens are mixed by the encoder's attention, so a condition on one column does
-not fix a known part of the latent vector.
-
-Defaults are the paper's (its released configuration): tokens of width 4, 2 transformer layers,
-1 head, feed-forward factor 32; β_max = 10⁻², β_min = 10⁻⁵, λ = 0.7, β patience 10; MLP width
-1024; P_mean = −1.2, P_std = 1.2, σ_data = 0.5; 50 sampling steps, σ ∈ [0.002, 80], ρ = 7,
-S_churn = 1; lr 10⁻³ and no weight decay in both phases.
-
-Deviations, each for a stated reason:
-- training budget: both phases early-stop on the shared loop's validation loss (the VAE on its
-  reconstruction loss, the diffusion on its EDM loss at a fixed seed), with batches of 256 and
-  CPU-sized ``max_epochs`` / ``patience`` (params.yaml), instead of 4,000 VAE epochs and up to
-  10,000 diffusion epochs of batches of 4,096 with reduce-on-plateau learning rates: CPU budgets,
-  and this project's early-stopping protocol; the loop keeps the best validation weights where
-  the paper keeps the best (training-loss) checkpoint; the default params.yaml also samples in
-  20 steps instead of 50 (sampling cost is linear in the steps: 37 CPU-s per 1,000 customers at
-  50 steps on the default split, measured on one thread of the shared machine);
-- the adaptive β restarts its patience count after each decay (the release decays once when its
-  counter reaches 10 and then only after an improvement), so β keeps falling while reconstruction
-  stalls, as the paper describes; the stall signal (and early stopping) is the validation MSE +
-  cross-entropy, where the release watches its cross-entropy alone: here most columns are
-  numbers (the flat series), which the cross-entropy does not see;
-- the KL term covers the column tokens only: the [CLS] latent is never decoded, so its KL term
-  would only pull an unused output towards the prior;
-- the shared transformer layers are pre-norm PyTorch encoder layers (the release has its own
-  transformer); the "is null" slots of nullable numbers, absent from the paper's datasets, are
-  added as described above;
-- conditional sampling by rejection (above); the paper's imputation fixes all but one column;
-- ``categories: sample`` (the default params.yaml's choice; the code default is the paper's
-  ``argmax``) draws categories and "is null" flags from the decoder's softmax, the VAE's own
-  p(x | z): after the CPU budget's 8 VAE epochs the decoder's classes are not sharp and the
-  arg-max all but drops rare levels. Measured on the default train split (8,000 customers, the
-  params.yaml budget, same trained model, 8,000 drawn): null financial_ease 2.0 % with arg-max,
-  9.9 % with draws (real 12.8 %), null payment_method 0.0 % / 5.0 % (real 6.4 %), heat pumps
-  5.6 % / 10.2 % (real 10.5 %); Shape 0.803 / 0.827, Trend 0.770 / 0.787 on the analysis
-  table. On the 240-row test portfolio after 60 VAE epochs both gave the same null rates.
+Details, deviations from the paper and settings: docs/models.md#tabsyn.
 """
 
 from __future__ import annotations
@@ -250,21 +185,34 @@ class TabSyn(Synthesizer):
         self.num_steps, self.sigma_min, self.sigma_max, self.rho, self.churn = num_steps, sigma_min, sigma_max, rho, churn
         self.categories, self.sample_batch_size = categories, sample_batch_size
         self.training, self.vae_training = training, vae_training
-        if not latent_scale > 0:
-            raise ParamsError(f"train.models.{self.name}.latent_scale: expected a positive number, got {latent_scale}")
-        if categories not in ("sample", "argmax"):
-            raise ParamsError(f"train.models.{self.name}.categories: expected 'sample' or 'argmax', got {categories!r}")
-        if not 0 < beta_decay <= 1:
-            raise ParamsError(f"train.models.{self.name}.beta_decay: expected a number in (0, 1], got {beta_decay}")
-        # ``training`` is the loop's settings for both phases; ``vae_training`` overrides them for
-        # the VAE only.
-        self.train_config = TrainConfig.from_params(
-            {"seed": seed, **DEFAULT_TRAINING, **(training or {})}, key=f"train.models.{self.name}.training")
-        self.vae_config = TrainConfig.from_params(
-            {"seed": seed, **DEFAULT_VAE_TRAINING, **(training or {}), **(vae_training or {})},
+
+    def check_params(self) -> None:
+        key = f"train.models.{self.name}"
+        if not self.latent_scale > 0:
+            raise ParamsError(f"{key}.latent_scale: expected a positive number, got {self.latent_scale}")
+        if self.categories not in ("sample", "argmax"):
+            raise ParamsError(f"{key}.categories: expected 'sample' or 'argmax', got {self.categories!r}")
+        if not 0 < self.beta_decay <= 1:
+            raise ParamsError(f"{key}.beta_decay: expected a number in (0, 1], got {self.beta_decay}")
+        self.train_config, self.vae_config, self.sampler  # noqa: B018 (building them checks them)
+
+    # ``training`` is the loop's settings for both phases; ``vae_training`` overrides them for
+    # the VAE only.
+    @property
+    def train_config(self) -> TrainConfig:
+        return TrainConfig.from_params({"seed": self.seed, **DEFAULT_TRAINING, **(self.training or {})},
+                                       key=f"train.models.{self.name}.training")
+
+    @property
+    def vae_config(self) -> TrainConfig:
+        return TrainConfig.from_params(
+            {"seed": self.seed, **DEFAULT_VAE_TRAINING, **(self.training or {}), **(self.vae_training or {})},
             key=f"train.models.{self.name}.vae_training")
-        self.sampler = EDMSampler(num_steps=num_steps, sigma_min=sigma_min, sigma_max=sigma_max, rho=rho,
-                                  churn=churn, chunk_size=sample_batch_size)
+
+    @property
+    def sampler(self) -> EDMSampler:
+        return EDMSampler(num_steps=self.num_steps, sigma_min=self.sigma_min, sigma_max=self.sigma_max,
+                          rho=self.rho, churn=self.churn, chunk_size=self.sample_batch_size)
 
     # ------------------------------------------------------------------ fitting
     def _fit_table(self, table: pd.DataFrame, kinds: dict[str, str], rng: np.random.Generator) -> None:
@@ -280,18 +228,18 @@ class TabSyn(Synthesizer):
         done = ckpt / VAE_DONE if ckpt is not None else None
         if done is not None and done.exists():
             # A killed run whose VAE phase had finished resumes at the diffusion phase.
-            state = torch.load(done, weights_only=False)
+            state = torch.load(done, weights_only=True)
             if not config_matches(state["config"], self.vae_config) or state["data_key"] != _data_key(data):
                 raise ParamsError(f"{done} was written with other VAE params or data; delete it to restart")
             self.vae_.load_state_dict(state["module"])
-            self.vae_result_ = state["result"]
+            self.vae_result_ = TrainResult(**state["result"])
         else:
             self.vae_result_ = fit(self.vae_, _vae_loss, data, self.vae_config,
                                    checkpoint_dir=ckpt / "vae" if ckpt is not None else None)
             if done is not None:
                 done.parent.mkdir(parents=True, exist_ok=True)
                 tmp = done.with_name(f".{done.name}.tmp")
-                torch.save({"module": self.vae_.state_dict(), "result": self.vae_result_,
+                torch.save({"module": self.vae_.state_dict(), "result": asdict(self.vae_result_),
                             "config": asdict(self.vae_config), "data_key": _data_key(data)}, tmp)
                 os.replace(tmp, done)
         self.vae_.cpu().eval()

@@ -9,9 +9,16 @@ import pandas as pd
 from acacia.data.portfolio import Portfolio
 from acacia.evaluation.evaluate import evaluate
 from acacia.evaluation.outputs import PLOT_TABLES, draw_figures, write_evaluation
-from acacia.models import Synthesizer
 from acacia.params import get, load_params
-from acacia.paths import MODELS, PROCESSED, SPLITS, SYNTHETIC, TEMPERATURE_FILE, Reports
+from acacia.paths import (
+    MODELS,
+    PROCESSED,
+    SPLITS,
+    SYNTHETIC,
+    TEMPERATURE_FILE,
+    Reports,
+    saved_fit_split,
+)
 
 __all__ = ["PLOT_TABLES", "draw_figures", "run"]
 
@@ -23,7 +30,7 @@ def run(params_path: str, model: str) -> None:
     # memory (a million weekly customers would not fit otherwise).
     real = {name: Portfolio.load(PROCESSED / name, as_matrix=True) for name in SPLITS}
     synthetic = Portfolio.load(SYNTHETIC / model, schema=real["train"].schema, as_matrix=True)
-    is_holdout = Synthesizer.load(MODELS / model).fit_split == "holdout"
+    is_holdout = saved_fit_split(MODELS / model) == "holdout"
     weather = PROCESSED / TEMPERATURE_FILE
     temperature = pd.read_parquet(weather) if weather.is_file() else None
     metrics, plot_data = evaluate(real["train"], real["holdout"], real["test"], synthetic, cfg,

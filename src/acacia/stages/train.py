@@ -30,18 +30,27 @@ from acacia.training.loop import is_main_process
 from acacia.training.results import training_result
 
 CURVE_COLUMNS = ["epoch", "train_loss", "val_loss", "lr"]
-#: the packages whose code the train stage runs (its code deps in dvc.yaml): a checkpoint
-#: written by other code is not resumed.
-TRAINING_CODE = ("models", "transforms", "training")
+#: the code the train stage of a model runs, under src/acacia (its code deps in dvc.yaml): a
+#: checkpoint written by other code is not resumed.
+TRAINING_CODE = ("models/{model}.py", "models/__init__.py", "models/base.py", "models/persist.py",
+                 "models/blocks", "models/diffusion", "transforms", "training")
 STAMP = "run.sha256"
 
 
-def run_fingerprint(model_params: dict[str, Any], data_dir: Path) -> str:
+def training_code(model: str) -> list[str]:
+    """:data:`TRAINING_CODE` for one model."""
+    return [c.format(model=model) for c in TRAINING_CODE]
+
+
+def run_fingerprint(model_params: dict[str, Any], data_dir: Path, model: str) -> str:
     """What a checkpoint belongs to: the model's params, the training split's files and the code."""
     h = hashlib.sha256(json.dumps(model_params, sort_keys=True, default=str).encode())
     package = Path(acacia.__file__).parent
     files = [(f.relative_to(data_dir), f) for f in sorted(Path(data_dir).rglob("*")) if f.is_file()]
-    files += [(f.relative_to(package), f) for sub in TRAINING_CODE for f in sorted((package / sub).rglob("*.py"))]
+    for sub in training_code(model):
+        path = package / sub
+        code = [path] if path.is_file() else sorted(path.rglob("*.py"))
+        files += [(f.relative_to(package), f) for f in code]
     for name, path in files:
         h.update(str(name).encode())
         h.update(file_digest(path).encode())
@@ -81,7 +90,7 @@ def run(params_path: str, model: str) -> None:
     # the other ranks only train.
     main = is_main_process()
     if main:
-        prepare_checkpoint_dir(synth.checkpoint_dir, run_fingerprint(model_params, PROCESSED / synth.fit_split))
+        prepare_checkpoint_dir(synth.checkpoint_dir, run_fingerprint(model_params, PROCESSED / synth.fit_split, model))
     with track("train", enabled=main and get(params, "frugality.track", bool, default=True)) as cost:
         synth.fit(data)
     if not main:

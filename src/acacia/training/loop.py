@@ -237,7 +237,8 @@ def fit(
     plateau_epochs, start_epoch = 0, 1
     ckpt = Path(checkpoint_dir) / CHECKPOINT if checkpoint_dir else None
     if ckpt is not None and ckpt.exists():
-        state = torch.load(ckpt, map_location=device, weights_only=False)
+        # Tensors, numbers and plain containers only: a checkpoint file cannot run code.
+        state = torch.load(ckpt, map_location=device, weights_only=True)
         if not config_matches(state["config"], cfg) or state["data_key"] != _data_key(data):
             raise ParamsError(
                 f"{ckpt} was written with other training params or data; delete it to restart"
@@ -253,7 +254,7 @@ def fit(
         plateau_epochs = state.get("plateau_epochs", state.get("bad_epochs", 0))
         if average is not None:
             average.state, average.updates = state["ema"]["state"], state["ema"]["updates"]
-        result = state["result"]
+        result = TrainResult(**state["result"])
         start_epoch = result.stopped_epoch + 1
     result.steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
     patience, lr_decay_patience = cfg.patience_epochs(result.steps_per_epoch)
@@ -411,7 +412,7 @@ def _save_checkpoint(path: Path, module, optims, best_state, result, cfg, data_k
     tmp = path.with_name(f".{path.name}.tmp")
     torch.save(
         {"module": module.state_dict(), "optims": [o.state_dict() for o in optims], "best_state": best_state,
-         "plateau_epochs": plateau_epochs, "result": result, "config": asdict(cfg), "data_key": data_key,
+         "plateau_epochs": plateau_epochs, "result": asdict(result), "config": asdict(cfg), "data_key": data_key,
          "ema": None if average is None else {"state": average.state, "updates": average.updates}},
         tmp,
     )

@@ -99,10 +99,10 @@ class CompressedSeries:
     A customer's level and scores are fitted by least squares on the periods it was read only.
     Centring on the mean of the read periods and projecting a curve padded with the average shape
     (the earlier encoding) put part of the average seasonal swing back into a partly read series:
-    curves the components express exactly, read for 23 of 104 weeks, came back 10 % off on
-    average and up to 61 % (now 1.3 % and 4.8 %, the prior's shrinkage of :meth:`fit`; see
-    ``tests/test_series.py``). On the default portfolio's real series, encoded and decoded, the
-    winter/summer ratio's 1-KS went from 0.910 to 0.949.
+    curves the components express exactly, read for part of the grid only, came back well off;
+    now only the prior's shrinkage of :meth:`fit` moves them (``tests/test_series.py``). On the
+    default portfolio's real series, encoded and decoded, the winter/summer ratio came closer to
+    the real one (the decoder's ceiling: ``experiments/2026-12-detection/decoder_ceiling.md``).
     """
 
     prefix = "kwh_"
@@ -152,7 +152,7 @@ class CompressedSeries:
         sample = mat[np.flatnonzero(has)[pick]]
         # A customer read for a few periods does not pin down every score: least squares alone
         # gave it extreme ones, harmless on its own short window but not once a generator pairs
-        # them with a full year (series CV d = +0.17 for the copula's portfolio, 1-KS 0.76). The
+        # them with a full year (the copula's portfolio came out with too variable series). The
         # scores are the posterior mean under the components' own Gaussian prior instead: ridge
         # k = noise variance / variance of score k, both from (nearly) fully read customers, so a
         # full series keeps its least-squares scores and a short one shrinks to the average shape.
@@ -180,16 +180,16 @@ class CompressedSeries:
 
         What the components leave is neither white nor alike from week to week: weather persists
         for weeks, and in the school holidays many households are away for one or two, so the
-        residuals of July-August spread 3 times as wide as those of January. One AR(1) for all
-        periods (the earlier decoder, coefficient 0.27) put the holidays' roughness into every
-        week: heated homes, whose curves are dominated by winter, came out too rough (median lag-1
-        autocorrelation 0.917 against 0.925), the others too smooth (gas 0.758 against 0.738).
+        residuals of July-August spread far wider than those of January. One AR(1) for all
+        periods (the earlier decoder) put the holidays' roughness into every week: heated homes,
+        whose curves are dominated by winter, came out too rough (median lag-1 autocorrelation
+        below the real one), the others too smooth (gas heating, for one).
         Decoding with Σ instead, every period gets its own variance and its own correlation with
         the others; the customer's noise scale still sets the amplitude (mean variance 1 over the
-        periods). Round trip of the default portfolio (train split fitted, holdout's series
-        encoded and decoded, 1 − KS of the series features against the train split; AR(1) with
-        residuals clipped at 3.5 before): lag-1 autocorrelation 0.904 → 0.957 (its mean 0.805,
-        real 0.800), CV 0.966 → 0.971, winter/summer ratio 0.960 → 0.982, annual kWh 0.992.
+        periods). On the round trip of the default portfolio (train split fitted, holdout's series
+        encoded and decoded, 1 − KS of the series features against the train split) it beat the
+        AR(1) decoder on lag-1 autocorrelation, CV and winter/summer ratio; the round trip is
+        ``experiments/2026-12-detection/decoder_ceiling.py`` (its report beside it).
         """
         read = ~np.isnan(z)
         zero = np.where(read, z, 0.0)
@@ -232,11 +232,11 @@ class CompressedSeries:
     def _noise_scale(cls, resid: np.ndarray) -> np.ndarray:
         # The RMS of residuals clipped at NOISE_CLIP robust standard deviations (MAD): the MAD
         # alone (a Gaussian core) misses the holiday weeks' dips, the plain RMS lets a few of them
-        # or a meter error spike make whole curves noisy. Round trip of the default portfolio
-        # (see _period_covariance_factor), 1 − KS of lag-1 autocorrelation / CV, clipped at 3.5:
-        # 0.882 / 0.974, 4.5: 0.931 / 0.978, 5: 0.957 / 0.971, 5.5: 0.962 / 0.963, 6: 0.955 /
-        # 0.954; with the holdout fitted and the train split decoded, 3.5: 0.879 / 0.980, 5:
-        # 0.949 / 0.963, 6: 0.962 / 0.945. With the earlier AR(1) decoder 3.5 was best (5: 0.869).
+        # or a meter error spike make whole curves noisy. NOISE_CLIP was chosen on the round trip
+        # of the default portfolio (see _period_covariance_factor), 1 − KS of lag-1
+        # autocorrelation and CV for clips from 3.5 to 6, either split fitted: tighter clips
+        # favour CV, looser ones the autocorrelation, and 5 balances both. With the earlier AR(1)
+        # decoder 3.5 was best.
         with np.errstate(invalid="ignore"), _quiet():
             med = np.nanmedian(resid, axis=1, keepdims=True)
             mad = 1.4826 * np.nanmedian(np.abs(resid - med), axis=1, keepdims=True)
@@ -281,8 +281,8 @@ class CompressedSeries:
 
     def _noise_paths(self, n: int, t: int, rng: np.random.Generator) -> np.ndarray:
         """Gaussian paths with the residuals' period covariance (mean variance 1), one per row."""
-        # One product: 0.1-0.2 s per 50,000 customers of weekly series, 2-2.5 s of daily ones
-        # (1,095 periods), on 2 cores.
+        # One product; its cost grows with the square of the periods, so daily series cost far
+        # more than weekly ones (sampling times: reports/performance.md).
         return rng.standard_normal((n, t)) @ self.noise_factor_.T
 
 
@@ -294,7 +294,7 @@ class TwoStageSeries:
     them from the encoded static attributes (with early stopping), and the residuals'
     covariance supplies the noise. The tabular model sees no series column.
 
-    ``generator: gru`` is the sequence-aware baseline (:mod:`acacia.models.sequence`): a GRU
+    ``generator: gru`` is the sequence-aware baseline (:mod:`acacia.models.blocks.sequence`): a GRU
     draws the series period by period from the static attributes; the tabular model generates
     the read window (first and last period, share of gaps) with the attributes, since it is
     tied to them (contract start and end dates).
@@ -350,7 +350,7 @@ class TwoStageSeries:
 
     def _fit_gru(self, matrix: np.ndarray, static: pd.DataFrame, kinds: dict[str, str],
                  periods: pd.DatetimeIndex | None) -> TwoStageSeries:
-        from acacia.models.sequence import SequenceGenerator
+        from acacia.models.blocks.sequence import SequenceGenerator
 
         if periods is None:
             periods = pd.date_range("2000-01-03", periods=matrix.shape[1], freq="W-MON")

@@ -152,8 +152,8 @@ class CodesCodec:
         null = np.isnan(z)
         if rng is None or not null.any():
             return np.nan_to_num(z, nan=0.0).astype(np.float32)
-        # A column null on 92 % of rows would otherwise hold a point mass of 92 % at 0, which the
-        # non-null values' scores get pulled into; the "missing" slot says the value is absent.
+        # A column null on most rows would otherwise hold a point mass of that share at 0, which
+        # the non-null values' scores get pulled into; the "missing" slot says the value is absent.
         z[null] = rng.standard_normal(int(null.sum()))
         return z.astype(np.float32)
 

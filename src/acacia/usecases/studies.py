@@ -78,9 +78,9 @@ BLOCKS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "slope": (("x",), {"measure": "annual_kwh", "unit": None}),
     "thermosensitivity": (("by",), {"zone_column": None, "unit": "kWh per degree-day"}),
     "ratio": (("name", "numerator", "denominator"), {"by": None, "minus_one": False, "unit": None}),
-    # A single 18 °C base reads the spring weather of electrically heated homes as a -10 %
-    # lockdown effect on the simulated portfolio; several bases (a piecewise-linear response,
-    # homes heat below their own threshold) bring it within 1 % of the truth.
+    # A single 18 °C base reads the spring weather of electrically heated homes as a large
+    # spurious lockdown effect on the simulated portfolio; several bases (a piecewise-linear
+    # response, homes heat below their own threshold) bring it close to the truth.
     "event": (("name", "window"), {"exclude": [], "degree_day_bases": [HDD_BASE_C], "zone_column": None,
                                    "unit": "relative change"}),
     "did": (("name", "treated", "pre", "post"), {"control": None, "unit": "change in log kWh"}),

@@ -13,7 +13,7 @@ contract, dwelling, household and a rough annual consumption, not last year's we
 readings. With the weekly columns, a three-condition predicate on continuous readings would
 isolate a row of *any* real sample (training or control alike), and the readings would make up
 157 of the ~190 terms of every neighbour distance: all three attacks would measure the series'
-noise rather than leakage, at five times the cost. Memorised series still show: a copied
+noise rather than leakage, at several times the cost. Memorised series still show: a copied
 customer has a copied annual total, winter/summer ratio, variability and autocorrelation.
 """
 
@@ -35,9 +35,11 @@ __all__ = ["AttackData", "RiskResult", "anonymeter_config", "anonymeter_metrics"
            "linkability_risk", "linkability_split", "risk_from_counts", "singling_out_risk", "success_rate"]
 
 # Anonymeter's defaults (n_attacks 500, 3 columns per predicate, 1 neighbour, 95 %, 5 %), except
-# max_attempts (10 million there): 100,000 candidates take about 2 s on 8,000 customers × 33
-# columns and find 390-460 of the 500 multivariate predicates there. Rates stay over 500, as in
-# Anonymeter, so the risk is somewhat underestimated, alike for every generator.
+# max_attempts (10 million there): 100,000 candidates keep the attacks cheap on the default
+# portfolio (experiments/2026-12-scale/evaluate_scale.md) but do not always find all 500
+# multivariate predicates.
+# Rates stay over 500, as in Anonymeter, so the risk is somewhat underestimated, alike for every
+# generator.
 DEFAULTS: dict[str, Any] = {"n_attacks": 500, "n_cols": 3, "n_neighbors": 1, "max_attempts": 100_000,
                             "confidence": 0.95, "tolerance": 0.05}
 RISK_COLUMNS = ["attack", "secret", "risk", "ci_low", "ci_high", "main_rate", "control_rate",

@@ -59,7 +59,7 @@ def beta_schedule(name: str, num_timesteps: int) -> np.ndarray:
 
 class DiscreteSchedule(nn.Module):
     """The per-step quantities both diffusions read, as float32 buffers (they follow the module to
-    its device and into its pickle)."""
+    its device and into the saved model)."""
 
     def __init__(self, num_timesteps: int, schedule: str = "cosine", keep: np.ndarray | None = None) -> None:
         super().__init__()

@@ -16,7 +16,7 @@ the largest K would multiply the work several times over. Columns are therefore 
 number of levels, each group one (rows, columns, K) tensor. The arithmetic is in probability
 space (every transition is a mixture with the uniform, so probabilities stay positive except at
 t = 0 for a one-hot x_0): sampling runs T steps over every column of every row, and log-space
-``logaddexp`` / ``logsumexp`` made it about three times slower on a CPU (measured).
+``logaddexp`` / ``logsumexp`` made it several times slower on a CPU.
 """
 
 from __future__ import annotations
