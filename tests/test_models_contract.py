@@ -179,7 +179,7 @@ def test_model_files_are_data_not_code(tmp_path, tiny_portfolio):
     model.save(tmp_path / "m")
     assert Synthesizer.load(tmp_path / "m").checkpoint_dir is None
     names = {p.name for p in (tmp_path / "m").iterdir()}
-    assert names == {"state.json", "arrays.npz", "tensors.pt", "model.json"}
+    assert names == {"state.json", "arrays.npz", "model.json"}  # no tensor in a copula
     # A tampered file naming a class that would run code refuses to load, and runs nothing.
     marker = tmp_path / "pwned"
     state = (tmp_path / "m" / "state.json").read_text()

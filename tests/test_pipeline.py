@@ -14,9 +14,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from conftest import PIPELINE_MODELS as MODELS
 from conftest import copy_project, set_param, sh
-
-MODELS = ("independent", "gaussian_copula", "series_gru", "tvae_variant", "ctgan_variant", "tabdiff", "causal_diff_tab", "mtabgen", "tabsyn", "tabddpm", "holdout")
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +91,7 @@ def test_editing_one_model_file_reruns_that_models_stages_only(repo):
 def test_metrics_diff_after_a_param_change(repo):
     before = (repo / "reports" / "train" / "independent.json").read_text()
     # One model's param: only its chain and what reads every portfolio re-run (a sample.seed
-    # change would re-sample and re-evaluate all eleven models, five minutes of the suite).
+    # change would re-sample and re-evaluate every model, minutes of the suite).
     set_param(repo, "train.models.gaussian_copula.seed", 3)
     sh(repo, "dvc", "repro")
     assert (repo / "reports" / "train" / "independent.json").read_text() == before

@@ -62,9 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         elif args.stage == "report":
             _report(args)
         else:
-            from acacia import stages
+            import importlib
 
-            getattr(stages, args.stage).run(args.params, *([args.name] if hasattr(args, "name") else []))
+            stage = importlib.import_module(f"acacia.stages.{args.stage}")
+            stage.run(args.params, *([args.name] if hasattr(args, "name") else []))
     except AcaciaError as e:
         print(f"acacia {args.stage}: error: {e}", file=sys.stderr)
         return 2

@@ -8,7 +8,8 @@ folder holds (as unpickling would). :func:`save_state` writes an object graph as
 - ``arrays.npz``: every NumPy array of numbers, text or dates (arrays of Python objects are
   written element by element in the tree instead, and read back with NumPy's default that
   refuses them in an archive);
-- ``tensors.pt``: every torch tensor, read back with ``torch.load(weights_only=True)``;
+- ``tensors.pt``: every torch tensor, read back with ``torch.load(weights_only=True)`` (absent
+  when the model holds none: torch is then not even imported);
 - ``frames/<i>.parquet``: every pandas DataFrame (the holdout reference keeps its table).
 
 :func:`load_state` rebuilds the graph, creating only instances of allowed classes: acacia's own,
@@ -24,17 +25,20 @@ import importlib
 import json
 import math
 import shutil
+import sys
 import tempfile
 import types
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from acacia.errors import DataError
+
+if TYPE_CHECKING:
+    import torch
 
 STATE_FILE, ARRAYS_FILE, TENSORS_FILE, FRAMES_DIR = "state.json", "arrays.npz", "tensors.pt", "frames"
 FORMAT = "acacia-model/2"
@@ -67,9 +71,10 @@ class _Writer:
         return {"__id__": ref, **self._encode_new(obj)}
 
     def _encode_new(self, obj: Any) -> dict[str, Any]:
-        if isinstance(obj, torch.nn.Parameter):
+        torch = sys.modules.get("torch")  # no tensor can exist before torch is imported
+        if torch is not None and isinstance(obj, torch.nn.Parameter):
             return {"__parameter__": self._tensor(obj.detach()), "requires_grad": obj.requires_grad}
-        if isinstance(obj, torch.Tensor):
+        if torch is not None and isinstance(obj, torch.Tensor):
             return {"__tensor__": self._tensor(obj)}
         if isinstance(obj, np.ndarray):
             if obj.dtype.hasobject:
@@ -141,7 +146,10 @@ def save_state(obj: Any, folder: str | Path, meta: dict[str, Any]) -> None:
     try:
         (tmp / STATE_FILE).write_text(json.dumps({"format": FORMAT, **meta, "state": tree}, indent=1))
         np.savez(tmp / ARRAYS_FILE, **writer.arrays)
-        torch.save(writer.tensors, tmp / TENSORS_FILE)
+        if writer.tensors:
+            import torch
+
+            torch.save(writer.tensors, tmp / TENSORS_FILE)
         for i, frame in enumerate(writer.frames):
             (tmp / FRAMES_DIR).mkdir(exist_ok=True)
             frame.to_parquet(tmp / FRAMES_DIR / f"{i}.parquet")
@@ -151,6 +159,8 @@ def save_state(obj: Any, folder: str | Path, meta: dict[str, Any]) -> None:
             if target.is_dir():
                 shutil.rmtree(target)
             child.replace(target)
+        if not writer.tensors:
+            (folder / TENSORS_FILE).unlink(missing_ok=True)  # a previous model's
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -174,7 +184,11 @@ def load_state(folder: str | Path) -> tuple[Any, dict[str, Any]]:
     try:
         with np.load(folder / ARRAYS_FILE) as npz:
             arrays = {k: npz[k] for k in npz.files}
-        tensors = torch.load(folder / TENSORS_FILE, map_location="cpu", weights_only=True)
+        tensors = {}
+        if (folder / TENSORS_FILE).exists():
+            import torch
+
+            tensors = torch.load(folder / TENSORS_FILE, map_location="cpu", weights_only=True)
     except Exception as e:  # a tampered tensors.pt: torch refuses it with UnpicklingError and others
         raise DataError(f"{folder}: unreadable model arrays or tensors ({type(e).__name__}: {e})") from e
     if not isinstance(tensors, dict):
@@ -207,6 +221,8 @@ class _Reader:
 
     def _value(self, node: dict[str, Any]) -> Any:
         if "__parameter__" in node:
+            import torch
+
             return torch.nn.Parameter(self._tensor(node["__parameter__"]), requires_grad=bool(node["requires_grad"]))
         if "__tensor__" in node:
             return self._tensor(node["__tensor__"])
