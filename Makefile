@@ -33,8 +33,9 @@ run: $(STAMP)
 	grep -q '^ *analytics = false' .dvc/config || $(BIN)/dvc config core.analytics false
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
 
+# One pytest worker per core, a test module per unit of work (tests/conftest.py says why).
 test: $(STAMP) browser
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks experiments

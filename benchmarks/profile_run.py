@@ -105,7 +105,8 @@ def _copy_reports(clone: Path, out: Path, params: dict) -> None:
     names = [*(params.get("usecases") or {}), *(params.get("studies") or {})]
     files = [*COPIED, *(f"usecases/{n}.{ext}" for n in names for ext in ("md", "json")),
              *(f"figures/usecases/{n}.png" for n in names)]
-    files += [str(p.relative_to(reports)) for d in ("metrics", "train", "sample") for p in (reports / d).glob("*.json")]
+    # only the profile's models: the clone also holds the files the default run committed
+    files += [f"{d}/{m}.json" for d in ("metrics", "train", "sample") for m in params["train"]["models"]]
     for rel in files:
         if (reports / rel).is_file():
             (out / rel).parent.mkdir(parents=True, exist_ok=True)

@@ -13,12 +13,33 @@ import pandas as pd
 import pytest
 import torch
 import yaml
+from filelock import FileLock
 
 from acacia.data.portfolio import Portfolio
 from acacia.data.schema import Column, Schema, SeriesSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+
+
+# ----------------------------------------------------------------- parallel runs
+#: ``make test`` runs the suite in one worker per core (pytest-xdist, ``--dist loadfile``): a
+#: test module is one unit of work, so its module fixtures are built once and its tests run in
+#: file order (several build on the state the previous one left). The modules start in the order
+#: below, the longest first, so no worker is left with a long tail; the session's scratch
+#: pipeline (:func:`quick_project`) is built once for all workers.
+FIRST_MODULES = ("tests/test_pipeline.py", "tests/test_lcl_pipeline.py", "tests/test_models_contract.py")
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # One core per worker: torch's intra-op threads spin-wait for each other on a busy machine,
+    # and the stages a test runs in a subprocess inherit the same setting.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    torch.set_num_threads(1)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {m: i for i, m in enumerate(FIRST_MODULES)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))  # stable: file order kept
 
 
 def make_tiny_portfolio(n: int = 240, n_periods: int = 12, seed: int = 0) -> Portfolio:
@@ -102,21 +123,33 @@ def set_param(repo: Path, dotted: str, value) -> None:
     path.write_text(yaml.safe_dump(params, sort_keys=False))
 
 
-#: The models of the scratch pipeline: one of each kind of stage behaviour (closed form, NumPy
-#: with a torch series codec, a GAN's two-optimizer loop, a diffusion model with checkpoints,
-#: the holdout reference fitted on its own split). Every registered model goes through the same
-#: train / sample / save / load code in tests/test_models_contract.py; running all eleven through
-#: DVC here would double the suite's time for no other code path.
-PIPELINE_MODELS = ("independent", "gaussian_copula", "series_gru", "ctgan_variant", "tabdiff", "holdout")
+#: The models of the scratch pipeline: one of each kind of stage behaviour (closed form without
+#: a series codec, NumPy with one, a diffusion model with checkpoints, the holdout reference
+#: fitted on its own split). Every registered model goes through the same train / sample / save /
+#: load code in tests/test_models_contract.py; each model more here adds its train, sample and
+#: evaluate stages and a pass of every use case to the suite's most expensive step.
+PIPELINE_MODELS = ("independent", "gaussian_copula", "tabdiff", "holdout")
 
 
 @pytest.fixture(scope="session")
 def quick_project(tmp_path_factory) -> Path:
     """The project's dvc.yaml and code in a scratch git + DVC repo, after a full `dvc repro` of the
-    quick profile (its :data:`PIPELINE_MODELS`), committed. Built once per session (the suite's
-    most expensive step): tests take a copy of it (:func:`copy_project`), so none sees another's
-    changes."""
-    repo = tmp_path_factory.mktemp("quick-project")
+    quick profile (its :data:`PIPELINE_MODELS`), committed. Built once per run (the suite's most
+    expensive step), by the first worker that needs it while the others wait: tests take a copy of
+    it (:func:`copy_project`), so none sees another's changes."""
+    base = tmp_path_factory.getbasetemp()
+    repo = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "quick-project"
+    built = Path(f"{repo}.built")
+    with FileLock(f"{repo}.lock"):
+        if not built.exists():
+            shutil.rmtree(repo, ignore_errors=True)  # a worker that failed half-way
+            repo.mkdir()
+            _build_quick_project(repo)
+            built.touch()
+    return repo
+
+
+def _build_quick_project(repo: Path) -> None:
     shutil.copy(ROOT / "dvc.yaml", repo / "dvc.yaml")
     params = yaml.safe_load((ROOT / "profiles" / "quick.yaml").read_text())
     params["train"]["models"] = {m: params["train"]["models"][m] for m in PIPELINE_MODELS}
@@ -128,10 +161,10 @@ def quick_project(tmp_path_factory) -> Path:
     sh(repo, "dvc", "repro")
     sh(repo, "git", "add", "-A")
     sh(repo, "git", "commit", "-qm", "quick run")
-    return repo
 
 
 def copy_project(project: Path, dest: Path) -> Path:
     """A copy of a scratch project (workspace, git history and DVC cache), as a clone would be."""
     shutil.copytree(project, dest, symlinks=True)
     return dest
+

@@ -1,6 +1,6 @@
 """The offline HTML report: written by the compare stage (and by ``acacia report`` for two
 portfolio folders), self-contained, and every picture in it renders in headless Chromium (the apt
-package ``chromium``; .ci/run installs it on CI)."""
+package ``chromium``, which `make test` installs when it is missing: Makefile, target browser)."""
 
 from __future__ import annotations
 
