@@ -128,8 +128,13 @@ def pareto_figure(table: pd.DataFrame, path: Path) -> None:
     x = table["pillar.fidelity"].astype(float)
     y = table["pillar.privacy"].astype(float)
     ax.scatter(x, y, color=np.where(table["model"] == "holdout", "#377eb8", "#e41a1c"))
-    for xi, yi, name in zip(x, y, table["model"], strict=True):
-        ax.annotate(name, (xi, yi), textcoords="offset points", xytext=(4, 4), fontsize=8)
+    # Zoomed to where the points are: on a 0-1 square the models, all near privacy 1, were one blot.
+    (x0, x1), (y0, y1) = _span(x), _span(y)
+    for (xi, yi), ty, name in zip(zip(x, y, strict=True), _spread_labels(x, y, (x1 - x0), (y1 - y0)),
+                                  table["model"], strict=True):
+        if np.isfinite(xi) and np.isfinite(yi):
+            ax.annotate(name, (xi, yi), xytext=(xi + 0.012 * (x1 - x0), ty), fontsize=8,
+                        arrowprops={"arrowstyle": "-", "color": "grey", "lw": 0.5} if abs(ty - yi) > 0.02 * (y1 - y0) else None)
     # Pareto front: models no other model beats on both axes.
     gen = table["model"] != "holdout"  # the front among generators; holdout is the target
     pts = sorted(((a, b) for a, b in zip(x[gen], y[gen], strict=True) if np.isfinite(a) and np.isfinite(b)),
@@ -143,12 +148,41 @@ def pareto_figure(table: pd.DataFrame, path: Path) -> None:
         fx, fy = zip(*front, strict=True)
         ax.plot(fx, fy, "--", color="grey", lw=1, label="Pareto front")
         ax.legend(fontsize=8)
-    ax.set_xlim(-0.05, 1.05)
-    ax.set_ylim(-0.05, 1.05)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
     ax.set_xlabel("fidelity pillar (1 = as faithful as unseen real data)")
     ax.set_ylabel("privacy pillar (1 = as private as unseen real data)")
     ax.set_title("fidelity vs privacy")
     _save(fig, path)
+
+
+def _span(v: pd.Series, min_width: float = 0.02) -> tuple[float, float]:
+    """Axis limits around the finite values with a margin (labels go right of the points)."""
+    v = v[np.isfinite(v)]
+    if v.empty:
+        return -0.05, 1.05
+    lo, hi = float(v.min()), float(v.max())
+    width = max(hi - lo, min_width)
+    mid = (lo + hi) / 2
+    return mid - 0.6 * width, mid + 0.75 * width
+
+
+def _spread_labels(x: pd.Series, y: pd.Series, width: float, height: float) -> list[float]:
+    """Label heights: a label sits at its point unless a label to its side already does, then it
+    moves up just enough (labels of points close in x must not overlap)."""
+    order = np.argsort(np.nan_to_num(y.to_numpy(dtype=float), nan=-np.inf))
+    placed: list[tuple[float, float]] = []
+    out = y.to_numpy(dtype=float).copy()
+    for i in order:
+        xi, ty = float(x.iloc[i]), float(out[i])
+        if not (np.isfinite(xi) and np.isfinite(ty)):
+            continue
+        for px, py in sorted(placed, key=lambda p: p[1]):
+            if abs(px - xi) < 0.25 * width and abs(py - ty) < 0.045 * height:
+                ty = py + 0.045 * height
+        placed.append((xi, ty))
+        out[i] = ty
+    return list(out)
 
 
 def marginals_figure(marginals: pd.DataFrame, model: str, path: Path, ncols: int = 4) -> None:

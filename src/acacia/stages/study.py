@@ -1,6 +1,7 @@
 """Stage ``study@<name>``: the study declared in ``studies.<name>`` (``usecases/studies.py``) on
-the real train split and on every model's synthetic portfolio with the same code; the share of
-conclusions each portfolio preserves feeds the meta-metric (``compare``)."""
+the real train split, on every model's synthetic portfolio and on the representation ceiling
+(``usecases/ceiling.py``) with the same code; the share of conclusions each model's portfolio
+preserves feeds the meta-metric (``compare``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from acacia.data.portfolio import Portfolio
 from acacia.data.schema import atomic_write_text
 from acacia.errors import ParamsError
 from acacia.params import load_params
@@ -18,6 +20,7 @@ from acacia.stages.usecase import declared, load_inputs, not_applicable
 
 
 def run(params_path: str, name: str) -> None:
+    from acacia.usecases.ceiling import ceilings
     from acacia.usecases.studies import NoEstimate, compare_studies, config, write_study
 
     params = load_params(params_path)
@@ -27,6 +30,8 @@ def run(params_path: str, name: str) -> None:
     if real["train"].schema.series is None:
         atomic_write_text(USECASES / f"{name}.md", f"# Study: {name}\n\nNot applicable: the dataset has no consumption series.\n")
         return not_applicable(name, "the dataset has no consumption series")
+    # beside the models: the real holdout round-tripped through their series representation
+    sources.update(ceilings(real["train"], Portfolio.load(PROCESSED / "holdout"), params["train"]["models"]))
     weather = PROCESSED / TEMPERATURE_FILE
     temperature = pd.read_parquet(weather) if weather.is_file() else None
     try:

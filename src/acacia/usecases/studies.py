@@ -567,16 +567,25 @@ def side_by_side(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+CEILING_NOTE = (" `ceiling`: the real holdout with its series encoded and decoded by the models' series "
+                "representation, the most a generator that writes the series that way could keep "
+                "(`src/acacia/usecases/ceiling.py`): a conclusion it loses is the representation's loss, "
+                "one it keeps and a model loses is the model's.")
+
+
 def write_study(reports: Reports, name: str, table: pd.DataFrame, metrics: dict[str, float],
                 confidence: float) -> None:
     """The study's Markdown table, forest plot, plot data and metrics JSON under ``reports``."""
     from acacia.usecases import figures
+    from acacia.usecases.ceiling import PREFIX
 
+    ceiling = table["source"].astype(str).str.startswith(PREFIX).any()
     atomic_write_text(reports.plots / "usecases" / f"{name}.csv", table.to_csv(index=False))
     atomic_write_text(reports.usecases / f"{name}.md", f"# Study: {name}\n\n"
                       f"The estimates declared in `studies.{name}` (params.yaml; blocks: docs/studies.md) with "
                       f"their {confidence:.0%} confidence intervals on the real train split and on each "
                       "portfolio; ✓: the interval overlaps the real one and the conclusion has the same sign "
-                      "(`src/acacia/usecases/studies.py`).\n\n" + side_by_side(table))
+                      "(`src/acacia/usecases/studies.py`)." + (CEILING_NOTE if ceiling else "") + "\n\n"
+                      + side_by_side(table))
     figures.estimates_figure(table, reports.figures / "usecases" / f"{name}.png", title=name)
     write_json(reports.usecases / f"{name}.json", metrics)
