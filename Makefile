@@ -33,9 +33,10 @@ run: $(STAMP)
 	grep -q '^ *analytics = false' .dvc/config || $(BIN)/dvc config core.analytics false
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
 
-# One pytest worker per core, a test module per unit of work (tests/conftest.py says why).
+# One pytest worker per core (at most 4: each imports torch), a test module per unit of work
+# (tests/conftest.py says why).
 test: $(STAMP) browser
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q -n auto --maxprocesses 4 --dist loadfile --no-loadscope-reorder
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks experiments
