@@ -18,6 +18,7 @@ RAW = Path("data/raw")  # simulate@<name> writes data/raw/<name>
 RAW_SIMULATED = RAW / "simulated"
 PROCESSED = Path("data/processed")
 TEMPERATURE_FILE = "temperature.parquet"  # daily temperature per climate zone, when known
+CALENDAR_FILE = "calendar.parquet"  # daily day types (e.g. Tempo red days), when known
 SPLITS = ("train", "holdout", "test")
 MODELS = Path("models")
 CHECKPOINTS = Path(".acacia/checkpoints")

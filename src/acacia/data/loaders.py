@@ -395,6 +395,9 @@ LCL_SCHEMA = Path(__file__).with_name("lcl_schema.yaml")
 #: ``prepare`` passes on to the studies and the thermosensitivity metric.
 TEMPERATURE_NAMES = ("temperature.parquet", "temperature.csv")
 TEMPERATURE_COLUMNS = ("date", "climate_zone", "temperature_c")
+#: ... and a daily calendar (``date`` + one column per known day type, e.g. Tempo red days: true
+#: or a share in [0, 1]) that the studies and the series covariates read.
+CALENDAR_NAMES = ("calendar.parquet", "calendar.csv")
 _RENAMED = {"simulated_dir": "path", "adult_path": "path"}
 
 
@@ -477,6 +480,34 @@ def _table_file(cfg: dict[str, Any], folder: Path, key: str) -> Path:
 def temperature_file(folder: Path) -> Path | None:
     """The input folder's daily temperature table, if it has one."""
     return next((folder / n for n in TEMPERATURE_NAMES if (folder / n).is_file()), None)
+
+
+def calendar_file(folder: Path) -> Path | None:
+    """The input folder's daily calendar table, if it has one."""
+    return next((folder / n for n in CALENDAR_NAMES if (folder / n).is_file()), None)
+
+
+def load_calendar(path: str | Path) -> pd.DataFrame:
+    """A daily calendar: ``date`` (one row per day) and flag columns (boolean, or a number in
+    [0, 1]: the share of the day); a DataError names the column that is neither."""
+    table = _read(path, "calendar")
+    if "date" not in table.df.columns:
+        raise DataError(f"{table.path}: no 'date' column, expected date + one column per day type")
+    out = {"date": _dates(table.df["date"], "date", table).dt.normalize()}
+    for col in table.df.columns.drop("date"):
+        raw = table.df[col]
+        if pd.api.types.is_bool_dtype(raw):
+            raw = raw.astype(float)
+        elif raw.dtype == object:  # a CSV's true / false
+            raw = raw.map(lambda v: {"true": 1.0, "false": 0.0}.get(str(v).strip().lower(), v))
+        values = _numbers(raw, col, table)
+        if ((values < 0) | (values > 1)).any():
+            raise DataError(f"{table.path}: calendar column '{col}' must be true/false or a share in [0, 1]")
+        out[col] = values.astype(float)
+    frame = pd.DataFrame(out)
+    if frame["date"].duplicated().any():
+        raise DataError(f"{table.path}: calendar dates must be unique (one row per day)")
+    return frame
 
 
 def load_temperature(path: str | Path) -> pd.DataFrame:

@@ -671,8 +671,12 @@ def simulate_to_folder(cfg: SimulatorConfig, folder: str | Path) -> None:
         for w in writers.values():
             w.close()
         temps.to_parquet(tmp / "temperature.parquet", index=False)
+        # The Tempo calendar is public (RTE announces each red day the day before): a supplier
+        # has it beside its portfolio, and the studies and series covariates read it.
+        pd.DataFrame({"date": cal["days"], "tempo_red": cal["red"]}).to_parquet(tmp / "calendar.parquet", index=False)
         simulator_schema(cfg).save(tmp / SCHEMA_FILE)
-        for name in (CUSTOMERS_FILE, CONSUMPTION_FILE, "ground_truth.parquet", "temperature.parquet", SCHEMA_FILE):
+        for name in (CUSTOMERS_FILE, CONSUMPTION_FILE, "ground_truth.parquet", "temperature.parquet",
+                     "calendar.parquet", SCHEMA_FILE):
             os.replace(tmp / name, folder / name)
     finally:
         for w in writers.values():

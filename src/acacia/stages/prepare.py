@@ -6,11 +6,18 @@ import shutil
 import sys
 from pathlib import Path
 
-from acacia.data.loaders import input_folder, load_source, load_temperature, temperature_file
+from acacia.data.loaders import (
+    calendar_file,
+    input_folder,
+    load_calendar,
+    load_source,
+    load_temperature,
+    temperature_file,
+)
 from acacia.data.portfolio import write_parquet
 from acacia.data.splits import check_fractions, split_portfolio, split_with_fixed_test
 from acacia.params import get, load_params
-from acacia.paths import PROCESSED, TEMPERATURE_FILE, staged_dir
+from acacia.paths import CALENDAR_FILE, PROCESSED, TEMPERATURE_FILE, staged_dir
 
 
 def run(params_path: str = "params.yaml") -> None:
@@ -30,6 +37,8 @@ def run(params_path: str = "params.yaml") -> None:
     weather = temperature_file(input_folder(data_cfg, Path.cwd())[1])
     # Read before anything is written: a malformed table fails the stage, not a later one.
     temperature = load_temperature(weather) if weather is not None else None
+    days = calendar_file(input_folder(data_cfg, Path.cwd())[1])
+    calendar = load_calendar(days) if days is not None else None
     with staged_dir(PROCESSED) as tmp:
         for name, part in splits.items():
             part.validate(source=f"{name} split")
@@ -40,6 +49,8 @@ def run(params_path: str = "params.yaml") -> None:
             shutil.copyfile(weather, tmp / TEMPERATURE_FILE)  # as is: the split's hash stays put
         elif temperature is not None:
             write_parquet(temperature, tmp / TEMPERATURE_FILE)
+        if calendar is not None:
+            write_parquet(calendar, tmp / CALENDAR_FILE)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from acacia.data.portfolio import Portfolio
 from acacia.data.schema import atomic_write_text
 from acacia.errors import ParamsError
 from acacia.params import load_params
-from acacia.paths import PROCESSED, TEMPERATURE_FILE, USECASES, Reports
+from acacia.paths import CALENDAR_FILE, PROCESSED, TEMPERATURE_FILE, USECASES, Reports
 from acacia.stages.usecase import declared, load_inputs, not_applicable
 
 
@@ -34,8 +34,10 @@ def run(params_path: str, name: str) -> None:
     sources.update(ceilings(real["train"], Portfolio.load(PROCESSED / "holdout"), params["train"]["models"]))
     weather = PROCESSED / TEMPERATURE_FILE
     temperature = pd.read_parquet(weather) if weather.is_file() else None
+    days = PROCESSED / CALENDAR_FILE
+    calendar = pd.read_parquet(days) if days.is_file() else None
     try:
-        table, metrics = compare_studies(real["train"], sources, cfg, temperature, name)
+        table, metrics = compare_studies(real["train"], sources, cfg, temperature, name, calendar)
     except NoEstimate as e:
         atomic_write_text(USECASES / f"{name}.md", f"# Study: {name}\n\nNot applicable: {e}.\n")
         return not_applicable(name, str(e))

@@ -12,8 +12,11 @@ or a mapping ``{name: compressed, n_components: 12}``):
   generator, fitted on (static attributes → compressed coordinates), draws each synthetic
   customer's series from the attributes the tabular generator produced.
 
-Every representation implements ``fit(matrix, static, kinds)``, ``columns``,
-``to_columns(matrix)`` and ``from_columns(table, rng)``. NaN in a series matrix means "no
+A fourth, ``responses`` (:mod:`acacia.transforms.responses`), adds each customer's response to
+known inputs (degree days, declared events, calendar days) to the compressed columns.
+
+Every representation implements ``fit(matrix, static, kinds, periods)``, ``columns``,
+``to_columns(matrix, static)`` and ``from_columns(table, rng)``. NaN in a series matrix means "no
 reading"; decoded series reproduce that missingness (late joiners, ended contracts, gaps).
 """
 
@@ -49,7 +52,7 @@ class FlatSeries:
     def columns(self) -> list[str]:
         return [f"{self.prefix}{i:04d}" for i in range(self.n_periods_)]
 
-    def to_columns(self, matrix: np.ndarray) -> pd.DataFrame:
+    def to_columns(self, matrix: np.ndarray, static: pd.DataFrame | None = None) -> pd.DataFrame:
         return pd.DataFrame(matrix, columns=self.columns)
 
     def from_columns(self, table: pd.DataFrame, rng: np.random.Generator | None = None) -> np.ndarray:
@@ -125,15 +128,35 @@ class CompressedSeries:
     @property
     def columns(self) -> list[str]:
         _check(self, "basis_")
-        k = self.basis_.shape[0]
-        return [f"{self.prefix}level", *[f"{self.prefix}pc{i + 1:02d}" for i in range(k)],
+        return [f"{self.prefix}level", *[f"{self.prefix}{c}" for c in self._coefficient_names()],
                 f"{self.prefix}noise", f"{self.prefix}first", f"{self.prefix}last", f"{self.prefix}gap_share"]
+
+    def _coefficient_names(self) -> list[str]:
+        return [f"pc{i + 1:02d}" for i in range(self.basis_.shape[0])]
+
+    def _designs(self) -> list[np.ndarray]:
+        """The regressors of each group of customers (one group here: every customer shares
+        the components); :class:`~acacia.transforms.responses.ResponseSeries` adds each climate
+        zone's covariates before them."""
+        return [self.basis_]
+
+    def _groups(self, n: int, static: pd.DataFrame | None) -> np.ndarray:
+        return np.zeros(n, dtype=int)
 
     def fit(self, matrix: np.ndarray, static: pd.DataFrame | None = None,
             kinds: dict[str, str] | None = None, periods: pd.DatetimeIndex | None = None) -> CompressedSeries:
         mat = np.asarray(matrix, dtype=float)
         self.n_periods_ = mat.shape[1]
-        resid, _ = self._centre(mat)
+        self._fit_basis(mat, static, periods)
+        return self
+
+    def _residual_before_basis(self, mat: np.ndarray, group: np.ndarray) -> np.ndarray:
+        """What the components are fitted to: each log curve minus its own mean."""
+        return self._centre(mat)[0]
+
+    def _fit_basis(self, mat: np.ndarray, static: pd.DataFrame | None, periods: pd.DatetimeIndex | None) -> None:
+        group = self._groups(len(mat), static)
+        resid = self._residual_before_basis(mat, group)
         has = ~np.isnan(resid).all(axis=1)
         r = resid[has]
         self.profile_ = np.nanmean(r, axis=0) if len(r) else np.zeros(self.n_periods_)
@@ -149,15 +172,18 @@ class CompressedSeries:
         else:
             _, _, vt = np.linalg.svd(filled, full_matrices=False)
             self.basis_ = vt[:k]
-        sample = mat[np.flatnonzero(has)[pick]]
+        rows = np.flatnonzero(has)[pick]
+        self._fit_prior_and_noise(mat[rows], group[rows])
+
+    def _fit_prior_and_noise(self, sample: np.ndarray, group: np.ndarray) -> None:
         # A customer read for a few periods does not pin down every score: least squares alone
         # gave it extreme ones, harmless on its own short window but not once a generator pairs
         # them with a full year (the copula's portfolio came out with too variable series). The
         # scores are the posterior mean under the components' own Gaussian prior instead: ridge
         # k = noise variance / variance of score k, both from (nearly) fully read customers, so a
         # full series keeps its least-squares scores and a short one shrinks to the average shape.
-        self.score_ridge_ = np.full(self.basis_.shape[0], self.SCORE_RIDGE)
-        _, scores, e = self._encode(sample)
+        self.score_ridge_ = np.full(self._designs()[0].shape[0], self.SCORE_RIDGE)
+        _, scores, e = self._encode(sample, group)
         share = (~np.isnan(sample)).mean(axis=1)
         full = share >= self.PRIOR_READ_SHARE
         if full.sum() < 10:
@@ -166,12 +192,11 @@ class CompressedSeries:
             noise_var = float(np.nanmedian(self._noise_scale(e[full]) ** 2))
             score_var = np.nanvar(scores[full], axis=0)
             self.score_ridge_ = np.maximum(noise_var, 1e-12) / np.maximum(score_var, 1e-12)
-            _, _, e = self._encode(sample)
+            _, _, e = self._encode(sample, group)
         scale = np.nan_to_num(self._noise_scale(e))[:, None]
         # A customer without noise (read once, or flat) says nothing about how noise moves.
         self.noise_factor_ = self._period_covariance_factor(
             np.where(scale > 1e-6, e / np.maximum(scale, 1e-6), np.nan))
-        return self
 
     @staticmethod
     def _period_covariance_factor(z: np.ndarray) -> np.ndarray:
@@ -206,27 +231,46 @@ class CompressedSeries:
         w, v = np.linalg.eigh(cov)
         return v * np.sqrt(np.clip(w, 0.0, None))
 
-    def _encode(self, mat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per customer: level and component scores fitted by least squares on its read periods
-        (NaN for a customer never read), and the residual log-kWh (NaN where unread)."""
+    def _encode(self, mat: np.ndarray, group: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per customer: level and coefficients (component scores) fitted by least squares on its
+        read periods (NaN for a customer never read), and the residual log-kWh (NaN where
+        unread). ``group``: each row's index in :meth:`_designs` (None: all in the first)."""
         y = np.log1p(np.clip(mat, 0.0, None))
-        obs = ~np.isnan(y)
-        design = np.vstack([np.ones(self.n_periods_), self.basis_])  # (1 + k, periods)
-        m = design.shape[0]
-        # Each customer's Gram matrix Σ_t read_t x_t x_tᵀ for all customers in one product.
-        outer = (design[:, None, :] * design[None, :, :]).reshape(m * m, -1)
-        ridge = np.diag(np.r_[0.0, self.score_ridge_])
-        coef = np.full((len(y), m), np.nan)
-        for i in range(0, len(y), self.ENCODE_CHUNK):
-            read = obs[i : i + self.ENCODE_CHUNK]
-            has = read.any(axis=1)
-            gram = (read[has].astype(float) @ outer.T).reshape(-1, m, m) + ridge
-            rhs = np.where(read[has], y[i : i + self.ENCODE_CHUNK][has] - self.profile_, 0.0) @ design.T
-            block = coef[i : i + self.ENCODE_CHUNK]
-            block[has] = np.linalg.solve(gram, rhs[..., None])[..., 0]
-        resid = y - self.profile_ - np.nan_to_num(coef) @ design
-        resid[~obs] = np.nan
+        coef, resid = self._least_squares(y, group, intercept=True)
         return coef[:, 0], coef[:, 1:], resid
+
+    def _least_squares(self, y: np.ndarray, group: np.ndarray | None, intercept: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Each row of ``y`` (NaN where unread) minus the profile, regressed on its group's design
+        (with an intercept first when asked) under the ridge ``score_ridge_``: coefficients and
+        residuals (NaN where unread)."""
+        obs = ~np.isnan(y)
+        designs = [np.vstack([np.ones(self.n_periods_), d]) if intercept else d for d in self._designs()]
+        m = designs[0].shape[0]
+        ridge = np.diag(np.r_[0.0, self.score_ridge_] if intercept else self.score_ridge_)
+        prior = getattr(self, "score_prior_", None)
+        if prior is not None and intercept:
+            prior = np.r_[0.0, prior]
+        coef = np.full((len(y), m), np.nan)
+        resid = np.empty_like(y)
+        for g, design in enumerate(designs):
+            rows = _rows_of(group, g, len(y))
+            # Each customer's Gram matrix Σ_t read_t x_t x_tᵀ for all customers in one product.
+            outer = (design[:, None, :] * design[None, :, :]).reshape(m * m, -1)
+            yg, og = y[rows], obs[rows]
+            cg = np.full((len(yg), m), np.nan)
+            for i in range(0, len(yg), self.ENCODE_CHUNK):
+                read = og[i : i + self.ENCODE_CHUNK]
+                has = read.any(axis=1)
+                gram = (read[has].astype(float) @ outer.T).reshape(-1, m, m) + ridge
+                rhs = np.where(read[has], yg[i : i + self.ENCODE_CHUNK][has] - self.profile_, 0.0) @ design.T
+                if prior is not None:  # shrink towards the population's mean, not towards 0
+                    rhs += ridge @ prior
+                block = cg[i : i + self.ENCODE_CHUNK]
+                block[has] = np.linalg.solve(gram, rhs[..., None])[..., 0]
+            coef[rows] = cg
+            resid[rows] = yg - self.profile_ - np.nan_to_num(cg) @ design
+        resid[~obs] = np.nan
+        return coef, resid
 
     @classmethod
     def _noise_scale(cls, resid: np.ndarray) -> np.ndarray:
@@ -249,10 +293,10 @@ class CompressedSeries:
             level = np.nanmean(y, axis=1)
         return y - level[:, None], level
 
-    def to_columns(self, matrix: np.ndarray) -> pd.DataFrame:
+    def to_columns(self, matrix: np.ndarray, static: pd.DataFrame | None = None) -> pd.DataFrame:
         _check(self, "basis_")
         mat = np.asarray(matrix, dtype=float)
-        level, scores, resid = self._encode(mat)
+        level, scores, resid = self._encode(mat, self._groups(len(mat), static))
         noise = self._noise_scale(resid)
         first, last, gaps = read_window(mat)
         cols = [level[:, None], scores, noise[:, None], first[:, None], last[:, None], gaps[:, None]]
@@ -262,22 +306,30 @@ class CompressedSeries:
         _check(self, "basis_")
         rng = rng if rng is not None else np.random.default_rng(0)
         c = table[self.columns].to_numpy(dtype=float)
-        k = self.basis_.shape[0]
+        k = len(self._coefficient_names())
         level, scores = c[:, 0], c[:, 1 : 1 + k]
         noise = np.clip(np.nan_to_num(c[:, 1 + k]), 0.0, None)
         first, last, gaps = c[:, 2 + k], c[:, 3 + k], c[:, 4 + k]
         n, t = len(c), self.n_periods_
+        group = self._groups(n, table)
         # In place on one (customers × periods) array, in the order of the plain expression
         # (level + profile + scores · basis + noise · paths, then expm1 and clip): the same
         # floats without four temporaries of that size (63 MB each for 50,000 weekly customers).
-        y = level[:, None] + self.profile_[None, :]
-        y += np.nan_to_num(scores) @ self.basis_
+        y = self._mean_curves(level, scores, group)
         wiggle = self._noise_paths(n, t, rng)
         wiggle *= noise[:, None]
         y += wiggle
         kwh = np.clip(np.expm1(y, out=y), 0.0, None, out=y)
         return apply_window(kwh, np.where(np.isnan(level), np.nan, first), last, gaps, rng)
 
+
+    def _mean_curves(self, level: np.ndarray, coefficients: np.ndarray, group: np.ndarray) -> np.ndarray:
+        """log(1 + kWh) of each row without its noise."""
+        y = level[:, None] + self.profile_[None, :]
+        for g, design in enumerate(self._designs()):
+            rows = _rows_of(group, g, len(y))
+            y[rows] += np.nan_to_num(coefficients[rows]) @ design
+        return y
 
     def _noise_paths(self, n: int, t: int, rng: np.random.Generator) -> np.ndarray:
         """Gaussian paths with the residuals' period covariance (mean variance 1), one per row."""
@@ -362,7 +414,7 @@ class TwoStageSeries:
         self.noise_chol_ = None  # fitted marker shared with the mlp generator
         return self
 
-    def to_columns(self, matrix: np.ndarray) -> pd.DataFrame:
+    def to_columns(self, matrix: np.ndarray, static: pd.DataFrame | None = None) -> pd.DataFrame:
         if self.generator == "gru":
             return pd.DataFrame(np.column_stack(read_window(np.asarray(matrix, dtype=float))), columns=list(self.WINDOW))
         return pd.DataFrame(index=range(len(matrix)))
@@ -427,6 +479,10 @@ SeriesRepresentation = FlatSeries | CompressedSeries | TwoStageSeries
 
 def make_series_representation(spec: str | dict[str, Any]) -> SeriesRepresentation:
     """Build from params: a name (``"compressed"``) or ``{"name": "compressed", **options}``."""
+    if "responses" not in SERIES_REPRESENTATIONS:
+        from acacia.transforms.responses import ResponseSeries  # it builds on this module
+
+        SERIES_REPRESENTATIONS["responses"] = ResponseSeries
     if isinstance(spec, dict):
         options = dict(spec)
         name = options.pop("name", None)
@@ -440,6 +496,13 @@ def make_series_representation(spec: str | dict[str, Any]) -> SeriesRepresentati
         return SERIES_REPRESENTATIONS[name](**options)
     except TypeError as e:
         raise ParamsError(f"series_representation '{name}': bad options {sorted(options)} ({e})") from e
+
+
+def _rows_of(group: np.ndarray | None, g: int, n: int) -> slice | np.ndarray:
+    # One group (the plain compressed series): a slice, so that no row is copied.
+    if group is None or not group.any():
+        return slice(None) if g == 0 else slice(0, 0)
+    return np.flatnonzero(group == g)
 
 
 def _check(obj: object, attr: str) -> None:

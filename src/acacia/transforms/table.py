@@ -51,7 +51,7 @@ class TableCodec:
     def to_table(self, portfolio: Portfolio) -> pd.DataFrame:
         self._check()
         static = self._static_table(portfolio)
-        series = self.series_.to_columns(portfolio.series_matrix())
+        series = self.series_.to_columns(portfolio.series_matrix(), static)
         return pd.concat([static, series.set_axis(static.index)], axis=1)
 
     def _static_table(self, portfolio: Portfolio) -> pd.DataFrame:

@@ -1,8 +1,9 @@
 """The representation ceiling of a study: what a generator could keep at best through the way it
 writes the series.
 
-A tabular model with ``series_representation: compressed`` generates each customer's level,
-component scores, noise scale and read window, and a decoder turns them into a curve. A perfect
+A tabular model with ``series_representation: compressed`` (or ``responses``) generates each
+customer's level, component scores (and responses to known inputs), noise scale and read window,
+and a decoder turns them into a curve. A perfect
 generator of those columns would reproduce real customers' columns exactly and still lose what
 the round trip loses. The ceiling portfolio is the real holdout (customers no model saw) with its
 series encoded then decoded by the representation fitted on the train split, as the models fit
@@ -16,6 +17,7 @@ import json
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from acacia.data.portfolio import Portfolio
 from acacia.transforms.series import CompressedSeries, FlatSeries, make_series_representation
@@ -46,7 +48,10 @@ def representations(model_params: dict[str, Any]) -> dict[str, Any]:
 def _label(spec: Any) -> str:
     if isinstance(spec, str):
         return spec
-    return "_".join(str(v) for v in (spec.get("name"), *(spec[k] for k in sorted(spec) if k != "name")))
+    # the name and the scalar options (not the event windows or table paths)
+    scalars = [str(spec[k]) for k in sorted(spec) if k not in ("name", "temperature", "calendar")
+               and isinstance(spec[k], int | float | str)]
+    return "_".join([str(spec.get("name")), *scalars])
 
 
 def ceiling_portfolio(train: Portfolio, holdout: Portfolio, spec: Any) -> Portfolio:
@@ -54,9 +59,13 @@ def ceiling_portfolio(train: Portfolio, holdout: Portfolio, spec: Any) -> Portfo
     representation = make_series_representation(spec)
     if isinstance(representation, FlatSeries):
         return holdout
-    representation.fit(train.series_matrix())
+    periods = train.schema.series.periods
+    representation.fit(train.series_matrix(), train.customers.reset_index(drop=True), None, periods)
     matrix = holdout.series_matrix()
-    decoded = representation.from_columns(representation.to_columns(matrix), np.random.default_rng(SEED))
+    static = holdout.customers.reset_index(drop=True)
+    columns = representation.to_columns(matrix, static)
+    # the decoder reads the customers' zone (responses) beside the series columns
+    decoded = representation.from_columns(pd.concat([static, columns], axis=1), np.random.default_rng(SEED))
     schema = holdout.schema
     consumption = Portfolio.consumption_from_matrix(holdout.customers[schema.id_column], decoded, schema)
     return Portfolio(holdout.customers, consumption, schema)

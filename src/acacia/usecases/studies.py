@@ -13,7 +13,8 @@ or more estimates with a normal-approximation confidence interval over customers
   the heating degree days of his climate zone (needs a temperature table);
 - ``ratio``: mean consumption in the periods of one calendar selection over another (seasons,
   weekends, holidays), a ratio estimator over customers, optionally per level of ``by``;
-- ``event``: the relative change of consumption in an event ``window`` (a lockdown): each
+- ``event``: the relative change of consumption in an event ``window`` (a lockdown) or on the
+  days a ``calendar`` column flags (Tempo red days), optionally per level of ``by``: each
   customer's kWh regressed on an intercept, degree days at several bases (with a temperature
   table), an annual harmonic and the share of each period's days in the window, periods of the
   ``exclude`` windows left out; the ratio of the summed window coefficients to the summed
@@ -51,6 +52,7 @@ from acacia.errors import DataError, ParamsError
 from acacia.evaluation.features import NULL_LABEL, labels, series_features_from_matrix
 from acacia.evaluation.series import HDD_BASE_C, degree_days, thermosensitivity
 from acacia.paths import Reports, write_json
+from acacia.transforms.responses import period_mean
 from acacia.usecases.common import check_keys, mean_ci
 
 REAL = "real"
@@ -81,8 +83,10 @@ BLOCKS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     # A single 18 °C base reads the spring weather of electrically heated homes as a large
     # spurious lockdown effect on the simulated portfolio; several bases (a piecewise-linear
     # response, homes heat below their own threshold) bring it close to the truth.
-    "event": (("name", "window"), {"exclude": [], "degree_day_bases": [HDD_BASE_C], "zone_column": None,
-                                   "unit": "relative change"}),
+    # ``window`` (dates) or ``calendar`` (a column of the calendar table: Tempo red days) says
+    # which days the event covers; ``by`` estimates it per level (the tariff option).
+    "event": (("name",), {"window": None, "calendar": None, "by": None, "exclude": [],
+                          "degree_day_bases": [HDD_BASE_C], "zone_column": None, "unit": "relative change"}),
     "did": (("name", "treated", "pre", "post"), {"control": None, "unit": "change in log kWh"}),
 }
 SELECTOR_KEYS = ("months", "weekdays", "windows", "dates")
@@ -143,7 +147,11 @@ def _block(family: str, item: Any, where: str, study: dict[str, Any]) -> Block:
         args["numerator"] = _selector(args["numerator"], f"{where}.numerator")
         args["denominator"] = _selector(args["denominator"], f"{where}.denominator")
     if kind == "event":
-        args["window"] = _window(args["window"], f"{where}.window")
+        if (args["window"] is None) == (args["calendar"] is None):
+            raise ParamsError(f"{where}: give either a window ([start, end]) or a calendar column, not "
+                              f"{'both' if args['window'] is not None else 'neither'}")
+        if args["window"] is not None:
+            args["window"] = _window(args["window"], f"{where}.window")
         args["exclude"] = _windows(args["exclude"], f"{where}.exclude")
         bases = args["degree_day_bases"]
         if not isinstance(bases, list) or not bases or not all(_is_number(x) for x in bases):
@@ -257,11 +265,12 @@ def window_share(periods: pd.DatetimeIndex, start: pd.Timestamp, end: pd.Timesta
 
 
 def event_terms(mat: np.ndarray, hdd_x: list[np.ndarray], periods: pd.DatetimeIndex,
-                window: tuple[pd.Timestamp, pd.Timestamp],
+                window: tuple[pd.Timestamp, pd.Timestamp] | np.ndarray,
                 exclude: list[tuple[pd.Timestamp, pd.Timestamp]]) -> tuple[np.ndarray, np.ndarray]:
     """Per customer (event coefficient, weather-normal kWh over the event's periods);
-    ``hdd_x``: customers × periods degree days at each base (empty: no weather term)."""
-    share = window_share(periods, *window)
+    ``hdd_x``: customers × periods degree days at each base (empty: no weather term);
+    ``window``: [start, end], or the share of each period's days in the event."""
+    share = window if isinstance(window, np.ndarray) else window_share(periods, *window)
     other = np.zeros(len(periods), dtype=bool)
     for a, b in exclude:
         other |= window_share(periods, a, b) > 0
@@ -319,11 +328,13 @@ def _window_mean(mat: np.ndarray, keep: np.ndarray) -> np.ndarray:
 class _Portfolio:
     """One portfolio's matrix, per-customer measures and column labels, computed once."""
 
-    def __init__(self, p: Portfolio, source: str, temperature: pd.DataFrame | None) -> None:
+    def __init__(self, p: Portfolio, source: str, temperature: pd.DataFrame | None,
+                 calendar: pd.DataFrame | None = None) -> None:
         spec = p.schema.series
         if spec is None:
             raise DataError(f"{source}: studies need consumption series, the schema has none")
         self.p, self.source, self.spec, self.temperature = p, source, spec, temperature
+        self.calendar = calendar
         self.mat = p.series_matrix()
         self.periods = spec.periods
         self._features: pd.DataFrame | None = None
@@ -346,6 +357,13 @@ class _Portfolio:
     def numbers(self, column: str) -> np.ndarray:
         lab = self.labels(column)
         return pd.to_numeric(pd.Series(lab).where(lab != NULL_LABEL), errors="coerce").to_numpy(dtype=float)
+
+    def event_share(self, args: dict[str, Any]) -> np.ndarray:
+        """The share of each period's days the event covers (its window, or its calendar days)."""
+        if args["window"] is not None:
+            return window_share(self.periods, *args["window"])
+        cal = self.calendar
+        return np.nan_to_num(period_mean(self.periods, pd.DatetimeIndex(cal["date"]), cal[args["calendar"]].to_numpy(dtype=float)))
 
     def degree_days(self, base: float = HDD_BASE_C) -> pd.DataFrame:
         # degree days at base b = the evaluation's 18 °C degree days of a shifted temperature
@@ -380,8 +398,13 @@ def skip_reason(block: Block, p: _Portfolio) -> str | None:
         for key in ("numerator", "denominator"):
             if not select_periods(p.periods, p.spec.frequency, a[key]).any():
                 return f"its {key} selects no period of the series grid"
-    if block.type == "event" and window_share(p.periods, *a["window"]).sum() == 0:
-        return "its window lies outside the series grid"
+    if block.type == "event" and a["calendar"] is not None:
+        if p.calendar is None:
+            return "no calendar table (data.path/calendar.parquet)"
+        if a["calendar"] not in p.calendar:
+            return f"no column '{a['calendar']}' in the calendar table"
+    if block.type == "event" and p.event_share(a).sum() == 0:
+        return "its days lie outside the series grid"
     if block.type == "did":
         for key in ("pre", "post"):
             if not any(window_share(p.periods, s, e).sum() > 0 for s, e in a[key]):
@@ -390,7 +413,8 @@ def skip_reason(block: Block, p: _Portfolio) -> str | None:
 
 
 def estimates(p: Portfolio, cfg: dict[str, Any], temperature: pd.DataFrame | None, source: str,
-              groups: dict[str, list[str]] | None = None) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+              groups: dict[str, list[str]] | None = None,
+              calendar: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict[str, list[str]]]:
     """Every estimate of a checked study (:func:`config`) on one portfolio (rows of
     :data:`COLUMNS`) and the levels used.
 
@@ -399,7 +423,7 @@ def estimates(p: Portfolio, cfg: dict[str, Any], temperature: pd.DataFrame | Non
     one line per block the portfolio cannot support.
     """
     z = float(stats.norm.ppf(0.5 + cfg["confidence"] / 2))
-    pf = _Portfolio(p, source, temperature)
+    pf = _Portfolio(p, source, temperature, calendar)
     choose = groups is None
     groups = dict(groups or {})
     rows: list[dict[str, Any]] = []
@@ -489,9 +513,16 @@ def _event(block: Block, pf: _Portfolio, cfg: dict[str, Any], z: float, add: Any
     if pf.temperature is not None and a["zone_column"] and pf.has(a["zone_column"]):
         zones = pf.labels(a["zone_column"])
         hdd_x = [_zone_matrix(pf.degree_days(float(b)), zones, pf.mat.shape) for b in a["degree_day_bases"]]
-    if frequent(np.full(len(pf.mat), "all")):
-        coef, normal = event_terms(pf.mat, hdd_x, pf.periods, a["window"], a["exclude"])
-        add(block, a["name"], _unit(block, ""), _ratio_ci(coef, normal, z))
+    share = pf.event_share(a)
+    if a["by"] is None:
+        parts = [(a["name"], slice(None))] if frequent(np.full(len(pf.mat), "all")) else []
+    else:
+        lev = pf.labels(a["by"])
+        parts = [(f"{a['name']}[{a['by']}={g}]", lev == g) for g in frequent(lev)]
+    if parts:
+        coef, normal = event_terms(pf.mat, hdd_x, pf.periods, share, a["exclude"])
+        for name, rows in parts:
+            add(block, name, _unit(block, ""), _ratio_ci(coef[rows], normal[rows], z))
 
 
 def _did(block: Block, pf: _Portfolio, cfg: dict[str, Any], z: float, add: Any, frequent: Any) -> None:
@@ -522,7 +553,8 @@ _RUN = {"level": _level, "contrast": _contrast, "slope": _slope, "thermosensitiv
 
 # ----------------------------------------------------------------------------- comparison
 def compare_studies(real: Portfolio, sources: dict[str, Portfolio], cfg: dict[str, Any] | None,
-                    temperature: pd.DataFrame | None = None, name: str = "study") -> tuple[pd.DataFrame, dict[str, float]]:
+                    temperature: pd.DataFrame | None = None, name: str = "study",
+                    calendar: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict[str, float]]:
     """The estimates of the real portfolio and every source side by side (long table with
     ``overlap`` and ``preserved`` per synthetic row) and the flat metrics
     ``<source>.conclusions_preserved``, ``<source>.<family>_preserved`` and ``n_estimates``.
@@ -530,14 +562,14 @@ def compare_studies(real: Portfolio, sources: dict[str, Portfolio], cfg: dict[st
     Raises DataError when the real portfolio supports no estimate at all (the stage then writes
     its outputs as not applicable)."""
     c = config(cfg, name)
-    ref, groups = estimates(real, c, temperature, REAL)
+    ref, groups = estimates(real, c, temperature, REAL, calendar=calendar)
     if ref.empty:
         raise NoEstimate(f"studies.{name}: the real portfolio supports no estimate (every block skipped, or "
                         f"fewer than {c['min_customers']} customers in every level)")
     tables = [ref.assign(overlap=np.nan, preserved=np.nan)]
     metrics: dict[str, float] = {"n_estimates": float(len(ref))}
     for source, p in sources.items():
-        est, _ = estimates(p, c, temperature, source, groups)
+        est, _ = estimates(p, c, temperature, source, groups, calendar)
         est = ref[["estimate"]].merge(est, on="estimate", how="left")
         est["source"], est["study"], est["unit"] = source, ref["study"].to_numpy(), ref["unit"].to_numpy()
         overlap = (est["lo"].to_numpy() <= ref["hi"].to_numpy()) & (ref["lo"].to_numpy() <= est["hi"].to_numpy())
