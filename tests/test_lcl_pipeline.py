@@ -31,6 +31,9 @@ def lcl_quick_params() -> dict:
     quick = yaml.safe_load((ROOT / "profiles" / "quick.yaml").read_text())
     params = {**lcl, "sample": quick["sample"], "frugality": quick["frugality"], "release": quick["release"]}
     params["train"] = {"models": {m: quick["train"]["models"][m] for m in MODELS}}
+    for model in params["train"]["models"].values():  # the series representation with LCL's own inputs
+        if model.get("series_representation") == quick["series"]["responses"]:
+            model["series_representation"] = lcl["series"]["responses"]
     params["evaluate"] = {**quick["evaluate"], "series": lcl["evaluate"]["series"]}
     params["usecases"]["acorn_scoring"]["lightgbm"] = quick["usecases"]["financial_ease"]["lightgbm"]
     params["studies"]["lcl"]["min_customers"] = 10

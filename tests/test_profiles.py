@@ -37,10 +37,18 @@ def test_lcl_profile_is_the_default_budget_on_the_lcl_data():
     default = yaml.safe_load((ROOT / "params.yaml").read_text())
     lcl = yaml.safe_load((ROOT / "profiles" / "lcl.yaml").read_text())
     # Same models, budgets, evaluation and meta-metric: a difference in results is the data's.
-    own = {"simulate", "data", "usecases", "studies"}
+    # The series representation's inputs are the data's own (LCL has no temperature table).
+    own = {"simulate", "data", "usecases", "studies", "series"}
     assert set(lcl) == set(default)
-    for section in set(default) - own - {"prepare", "evaluate"}:
+    for section in set(default) - own - {"prepare", "evaluate", "train"}:
         assert lcl[section] == default[section], section
+
+    def same_budget(models: dict, representation: dict) -> dict:
+        return {name: {k: ("<series>" if v == representation else v) for k, v in (p or {}).items()}
+                for name, p in models.items()}
+
+    assert (same_budget(lcl["train"]["models"], lcl["series"]["responses"])
+            == same_budget(default["train"]["models"], default["series"]["responses"]))
     assert {**lcl["prepare"], "stratify": None} == default["prepare"]
     assert {**lcl["evaluate"], "series": None} == {**default["evaluate"], "series": None}
     assert lcl["simulate"] == {} and lcl["data"]["source"] == "lcl"

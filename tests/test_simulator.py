@@ -91,7 +91,13 @@ def test_deterministic_for_a_seed_whatever_the_chunk_size(tmp_path):
     pd.testing.assert_frame_equal(pa.customers, pb.customers)
     pd.testing.assert_frame_equal(pa.consumption, pb.consumption)
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == [
-        "consumption.parquet", "customers.parquet", "ground_truth.parquet", "schema.json", "temperature.parquet"]
+        "calendar.parquet", "consumption.parquet", "customers.parquet", "ground_truth.parquet", "schema.json",
+        "temperature.parquet"]
+    # the Tempo calendar: 22 red weekdays per November-March season
+    calendar = pd.read_parquet(tmp_path / "a" / "calendar.parquet")
+    red = pd.to_datetime(calendar.loc[calendar["tempo_red"] == 1, "date"])
+    assert (red.dt.dayofweek < 5).all() and red.dt.month.isin([11, 12, 1, 2, 3]).all()
+    assert (red[(red >= "2019-11-01") & (red <= "2020-03-31")].size == 22)
     pa.validate()
     other = simulate_portfolio(SimulatorConfig(n_customers=500, seed=4))
     assert not other.customers.equals(simulate_portfolio(SimulatorConfig(n_customers=500, seed=3)).customers)

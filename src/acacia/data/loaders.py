@@ -498,7 +498,7 @@ def load_calendar(path: str | Path) -> pd.DataFrame:
         raw = table.df[col]
         if pd.api.types.is_bool_dtype(raw):
             raw = raw.astype(float)
-        elif raw.dtype == object:  # a CSV's true / false
+        elif not pd.api.types.is_numeric_dtype(raw):  # a CSV's true / false
             raw = raw.map(lambda v: {"true": 1.0, "false": 0.0}.get(str(v).strip().lower(), v))
         values = _numbers(raw, col, table)
         if ((values < 0) | (values > 1)).any():
