@@ -163,3 +163,18 @@ def test_report_names_a_bad_folder_and_keeps_the_unseen_customers_apart(tmp_path
     parts = real_splits(real, unseen, {}, seed=0)
     assert len(parts["train"]) == 90 and (len(parts["holdout"]), len(parts["test"])) == (40, 20)
     assert not set(parts["holdout"].ids) & set(parts["test"].ids)
+
+
+def test_studies_come_first_with_their_representation_ceiling(tmp_path):
+    from acacia.evaluation.report_html import render_report
+
+    table = pd.DataFrame({"model": ["tabddpm", "copula"], "overall": [0.9, 0.8],
+                          "study.longitudinal.conclusions_preserved": [0.7, 0.4]})
+    page = render_report(table, tmp_path, ["tabddpm", "copula"], ["model", "overall"],
+                         study_ceilings={"longitudinal": 0.95})
+    studies = page.index("Studies: the same answers")
+    assert studies < page.index("Across models")
+    section = page[studies:page.index("Across models")]
+    assert "longitudinal: conclusions kept" in section and "representation ceiling" in section and "0.950" in section
+    # without a study, no section
+    assert "Studies:" not in render_report(table[["model", "overall"]], tmp_path, ["tabddpm"], ["model"])

@@ -198,3 +198,22 @@ def test_calendar_table_accepts_flags_and_shares(tmp_path):
     path.write_text("day,tempo_red\n2021-01-04,1\n")
     with pytest.raises(DataError, match="'date'"):
         load_calendar(path)
+
+
+def test_evaluation_scores_each_customers_event_response():
+    from acacia.evaluation.series import series_metrics
+
+    mat, customers, truth = planted()
+    spec_ = SeriesSpec(frequency="weekly", start=str(PERIODS[0].date()), n_periods=len(PERIODS))
+    groups = np.where(truth["gradient"] > 0, "heated", "not").astype(object)
+    zones = customers["climate_zone"].to_numpy(dtype=object)
+    share = studies.window_share(PERIODS, *(pd.Timestamp(d) for d in EVENT))
+    # the same curves without any customer's lockdown response: the relation is lost
+    without = mat / (1 + truth["event"][:, None] * share[None, :])
+    kwargs = {"temperature": temperature_table(), "events": {"lockdown": [EVENT]}, "max_rows": 300, "folds": 2}
+    same, tables = series_metrics(mat, mat, mat, spec_, groups, groups, zones, zones, **kwargs)
+    lost, _ = series_metrics(mat, without, mat, spec_, groups, groups, zones, zones, **kwargs)
+    assert same["response_event_score"] == 1.0 and same["response_gradient_score"] == 1.0
+    assert lost["response_event_score"] < 0.5
+    rows = tables["conditional"]
+    assert set(rows.loc[rows["metric"] == "event_response:lockdown", "group"]) == {"heated", "not"}

@@ -58,7 +58,7 @@ DEFAULTS: dict[str, Any] = {
     # Anonymeter attacks: n_attacks, n_cols, n_neighbors, max_attempts, confidence, tolerance.
     "anonymeter": {},
 }
-SERIES_DEFAULTS: dict[str, Any] = {"group_by": None, "zone_column": None, "lags": None}
+SERIES_DEFAULTS: dict[str, Any] = {"group_by": None, "zone_column": None, "lags": None, "events": None}
 PROFILE_COLUMNS = ["period_start", "real_mean", "syn_mean", "real_p10", "real_p90", "syn_p10", "syn_p90"]
 
 
@@ -79,6 +79,10 @@ def _config(cfg: dict[str, Any] | None) -> dict[str, Any]:
             f"evaluate.series: unknown key(s) {sorted(unknown)}, expected some of {sorted(SERIES_DEFAULTS)}"
         )
     out["series"] = {**SERIES_DEFAULTS, **series}
+    events = out["series"]["events"]
+    if events is not None and (not isinstance(events, dict) or not all(isinstance(v, list) and v for v in events.values())):
+        raise ParamsError(f"evaluate.series.events: expected a mapping of names to lists of [start, end] "
+                          f"windows, got {events!r}")
     out["anonymeter"] = anonymeter_config(out["anonymeter"])
     bad = [d for d in out["detectors"] if d not in DETECTORS]
     if bad:
@@ -241,7 +245,7 @@ def _evaluate(
             column(train, zone, i_tr), column(synthetic, zone, i_sy),
             temperature if zone is not None else None,
             seed=seed, max_rows=max_rows, lags=sc["lags"], lightgbm=c["lightgbm"],
-            folds=int(c["detection_folds"]),
+            folds=int(c["detection_folds"]), events=sc["events"],
         )
         m.update({f"series.{k}": v for k, v in sm.items()})
         m["series.annual_total_shape"] = shapes.get("series_annual_kwh", float("nan"))

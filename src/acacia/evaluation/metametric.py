@@ -54,6 +54,8 @@ RESCALINGS: list[Rescaling] = [
     Rescaling("series.thermo_error", "series", 0.0, 1.0),
     Rescaling("series.detection_score", "series", 1.0, 0.0),
     Rescaling("series.next_step_score", "series", 1.0, 0.5),
+    # per-customer responses (heating gradients, event responses) by group: 1 − KS, worst 0
+    Rescaling("series.response_*_score", "series", 1.0, 0.0),
     Rescaling("utility.*.tstr_ratio", "utility", 1.0, 0.5),
     Rescaling("utility.*.importance_spearman", "utility", 1.0, 0.0),
     # study@<name>: share of the real data's study conclusions a portfolio reaches too (0 = none;

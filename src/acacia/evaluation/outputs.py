@@ -51,28 +51,33 @@ def draw_figures(plot_data: dict[str, pd.DataFrame], train: Portfolio, synthetic
 
 
 def write_benchmark(reports: Reports, rows: list[dict[str, Any]], cfg: dict[str, Any] | None,
-                    title: str = "acacia benchmark") -> pd.DataFrame:
+                    title: str = "acacia benchmark",
+                    study_ceilings: dict[str, float | None] | None = None) -> pd.DataFrame:
     """The ranked table of every model's flat metrics (``rows``: one dict per model with a
     ``model`` key), its Markdown, figures, plot data and offline HTML page (what ``compare``
-    writes); returns the table."""
+    writes); returns the table. ``study_ceilings``: each study's representation ceiling, shown
+    beside the models' shares of conclusions kept."""
     cfg = cfg or {}
     table = add_headline_columns(meta_metric(pd.DataFrame(rows), cfg.get("weights")))
     table = table.merge(privacy_verdicts(table, cfg.get("privacy_thresholds")), on="model", how="left")
     pillars = [f"pillar.{p}" for p in PILLARS if f"pillar.{p}" in table]
     atomic_write_text(reports.plots / "pillars.csv", table[["model", "overall", *pillars]].round(4).to_csv(index=False))
-    atomic_write_text(reports.benchmark, benchmark_markdown(table, pillars))
+    atomic_write_text(reports.benchmark, benchmark_markdown(table, pillars, study_ceilings))
     plots.ranking_figure(table, ["overall", *pillars], reports.figures / "ranking.png")
     plots.pareto_figure(table, reports.figures / "pareto.png")
     metric_prefixes = ("fidelity.", "series.", "detection.", "utility.", "privacy.", "study.")
     detail = [c for c in table.columns if c.startswith(metric_prefixes) and c != "privacy.verdict"]
     atomic_write_text(reports.html, render_report(
         table, reports.figures, list(table["model"]), ["rank", "model", "overall", *pillars, "privacy.verdict"],
-        detail, title=title))
+        detail, title=title, study_ceilings=study_ceilings))
     return table
 
 
-def benchmark_markdown(table: pd.DataFrame, pillars: list[str]) -> str:
-    cols = ["rank", "model", "overall", *pillars] + [c for c, _ in HEADLINE if c in table]
+def benchmark_markdown(table: pd.DataFrame, pillars: list[str],
+                       study_ceilings: dict[str, float | None] | None = None) -> str:
+    # studies first: the share of each study's conclusions kept, beside overall
+    studies = [c for c in table.columns if c.startswith("study.") and c.endswith(".conclusions_preserved")]
+    cols = ["rank", "model", "overall", *studies, *pillars] + [c for c, _ in HEADLINE if c in table]
     cols += [c for c in ("privacy.flags",) if c in table]
     cost = ("train_seconds", "train_energy_kwh", "train_emissions_kg", "epochs_saved",
             "energy_saved_kwh", "sample_seconds", "sample_energy_kwh", "customers_per_second")
@@ -102,12 +107,18 @@ def benchmark_markdown(table: pd.DataFrame, pillars: list[str]) -> str:
             else:
                 cells.append(str(v))
         lines.append("| " + " | ".join(cells) + " |")
+    known = {k: v for k, v in (study_ceilings or {}).items() if v is not None}
+    if known:
+        lines += ["", "Representation ceiling of each study (not ranked: the real holdout with its series encoded",
+                  "and decoded by the models' representation, `reports/usecases/`): "
+                  + ", ".join(f"{k} {v:.3f}" for k, v in known.items()) + "."]
     if "privacy.verdict" in table:
         lines += ["", "Privacy verdict per model (thresholds: `src/acacia/evaluation/verdict.py`, the full",
                   "pictures and tables: `reports/index.html`):", ""]
         lines += [f"- `{r['model']}`: {r['privacy.verdict']}" for _, r in table.iterrows()]
     lines += ["", "Columns:"]
     lines += [f"- `{p}`: mean of the rescaled metrics of the {p.split('.')[1]} pillar" for p in pillars]
+    lines += [f"- `{c}`: share of the study's conclusions the portfolio keeps (reports/usecases/)" for c in studies]
     lines += [f"- `{c}`: {desc}" for c, desc in HEADLINE if c in table]
     if "privacy.flags" in table:
         lines += ["- `privacy.flags`: how many privacy attacks flag the model (see the verdicts above)"]

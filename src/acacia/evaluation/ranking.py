@@ -9,6 +9,7 @@ HEADLINE: list[tuple[str, str]] = [
     ("fidelity.trend_mean", "mean per-pair correlation / contingency similarity"),
     ("detection.logistic", "1 − (2·max(AUC, 0.5) − 1) of a logistic real-vs-synthetic classifier"),
     ("detection.lightgbm", "the same with LightGBM (stronger)"),
+    ("detection.lightgbm_unseen", "the LightGBM detection against real customers no generator saw (the test split)"),
     ("utility.tstr_ratio", "mean over targets of TSTR / TRTR AUC, capped at 1"),
     ("privacy.dcr_balance", "1 − 2·|DCR share − 0.5|: 1 when synthetic rows sit no closer to train than to holdout"),
 ]

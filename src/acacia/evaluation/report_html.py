@@ -79,6 +79,24 @@ def _table(df: pd.DataFrame) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def _studies_section(table: pd.DataFrame, ceilings: dict[str, float | None]) -> list[str]:
+    """Studies first: what a user keeps a synthetic portfolio for is to get the same answers."""
+    columns = [c for c in table.columns if c.startswith("study.") and c.endswith(".conclusions_preserved")]
+    if not columns:
+        return []
+    shown = table[["model", *[c for c in ("overall",) if c in table], *columns]].copy()
+    ceiling = {"model": "representation ceiling (not ranked)"}
+    ceiling.update({c: ceilings.get(c.split(".")[1]) for c in columns})
+    shown = pd.concat([shown, pd.DataFrame([ceiling])], ignore_index=True)
+    shown.columns = [c.removeprefix("study.").removesuffix(".conclusions_preserved") + ": conclusions kept"
+                     if c in columns else c for c in shown.columns]
+    return ["<h2>Studies: the same answers as real data?</h2>",
+            "<p>Share of each declared study's estimates (reports/usecases/) on which a model's portfolio "
+            "reaches the real conclusion: interval overlapping the real one, same sign. The representation "
+            "ceiling is the real holdout with its series encoded and decoded by the models' series "
+            "representation: what a perfect generator of those columns would keep.</p>", _table(shown)]
+
+
 def render_report(
     table: pd.DataFrame,
     figures_dir: Path,
@@ -86,9 +104,12 @@ def render_report(
     summary_columns: Sequence[str],
     detail_columns: Sequence[str] = (),
     title: str = "acacia benchmark",
+    study_ceilings: dict[str, float | None] | None = None,
 ) -> str:
-    """The HTML page: overview figures, privacy verdicts, one section of figures per model, then
-    the ranking table (``summary_columns``) and the detailed metrics (``detail_columns``).
+    """The HTML page: the studies' conclusions kept per model (with the representation ceiling of
+    each study, ``study_ceilings``), overview figures, privacy verdicts, one section of figures
+    per model, then the ranking table (``summary_columns``) and the detailed metrics
+    (``detail_columns``).
 
     ``table`` is the compare stage's ranked table (a ``model`` column); figures are read from
     ``figures_dir`` (overview) and ``figures_dir/<model>/`` (per model); missing ones are skipped.
@@ -104,6 +125,7 @@ def render_report(
         "pillars, and the pillars combined by a weighted geometric mean (<code>overall</code>). "
         "Pictures first; the numbers behind them follow.</p>",
         "<nav>" + "".join(f'<a href="#model-{html.escape(m)}">{html.escape(m)}</a>' for m in models) + "</nav>",
+        *_studies_section(table, study_ceilings or {}),
         "<h2>Across models</h2>", '<div class="grid">',
     ]
     for name, caption in OVERVIEW_FIGURES:

@@ -15,6 +15,14 @@ as real) unless named ``*_score``:
   of his climate zone (kWh per degree-day); per group |median_syn − median_real|, averaged with
   the real group shares and divided by the same average of |median_real| (a normalised MAE:
   near-zero slopes of gas-heated homes cannot blow it up); only with a temperature table;
+- ``response_gradient_score``: per group, 1 − KS between the real and synthetic customers'
+  thermosensitivities (the whole distribution, where ``thermo_error`` reads the medians: a
+  generator that attenuates the relation narrows it), averaged with the real group shares; only
+  with a temperature table;
+- ``response_event_score``: the same for each customer's relative response to each declared
+  event window (``events``: each customer's kWh regressed on an intercept, degree days at 18, 14
+  and 10 °C, an annual harmonic and the event's share of each period, as the studies' ``event``
+  block; the coefficient over the weather-normal kWh of the window), averaged over events;
 - ``detection_score``: C2ST with LightGBM on series features only (monthly shape, level,
   variability, autocorrelations), 1 − (2·max(AUC, ½) − 1);
 - ``next_step_score``: a ridge model predicting log(1 + kWh) at t from the previous lags,
@@ -172,6 +180,49 @@ def _group_error(real_v: np.ndarray, syn_v: np.ndarray, real_g: np.ndarray, syn_
     return (float(np.average(errs, weights=weights)) / denom if denom > 0 else np.nan), rows
 
 
+def _ks_by_group(real_v: np.ndarray, syn_v: np.ndarray, real_g: np.ndarray, syn_g: np.ndarray) -> float:
+    """1 − KS between real and synthetic per-customer values, per group, weighted by the real
+    group sizes (a group the generator dropped scores 0)."""
+    scores, weights = [], []
+    for g in pd.unique(real_g):
+        r = real_v[(real_g == g) & np.isfinite(real_v)]
+        s = syn_v[(syn_g == g) & np.isfinite(syn_v)]
+        if len(r) < 5:
+            continue
+        scores.append(1.0 - float(stats.ks_2samp(r, s).statistic) if len(s) >= 2 else 0.0)
+        weights.append(len(r))
+    return float(np.average(scores, weights=weights)) if scores else np.nan
+
+
+#: degree-day bases of the event responses' weather terms: a single 18 °C base reads the spring
+#: weather of electrically heated homes as a lockdown effect (usecases/studies.py, ``event``)
+EVENT_DEGREE_DAY_BASES = (18.0, 14.0, 10.0)
+
+
+def event_responses(mat: np.ndarray, spec: SeriesSpec, windows: list, weather: tuple | None) -> np.ndarray:
+    """Each customer's relative response to an event (its windows: ``[[start, end], ...]``):
+    the event coefficient over the weather-normal kWh of its periods; ``weather``: (temperature
+    table, the customers' zones) for degree-day terms, or None."""
+    from acacia.evaluation.events import event_terms, parse_windows, window_share
+
+    periods = spec.periods
+    share = np.clip(sum(window_share(periods, a, b) for a, b in parse_windows(windows, "evaluate.series.events")), 0, 1)
+    hdd_x: list[np.ndarray] = []
+    if weather is not None:
+        temperature, zones = weather
+        zones = np.array([str(z) for z in zones], dtype=object)
+        for base in EVENT_DEGREE_DAY_BASES:
+            shifted = temperature.assign(temperature_c=temperature["temperature_c"] + (HDD_BASE_C - base))
+            hdd = degree_days(shifted, spec)
+            x = np.full(mat.shape, np.nan)
+            for z in hdd.columns:
+                x[zones == str(z)] = hdd[z].to_numpy(dtype=float)[None, :]
+            hdd_x.append(x)
+    coef, normal = event_terms(mat, hdd_x, periods, share, [])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(normal > 0, coef / normal, np.nan)
+
+
 def series_feature_frame(mat: np.ndarray, periods: pd.DatetimeIndex, lags: int = 4) -> pd.DataFrame:
     """Features a detector reads: monthly shares of consumption, level, variability, ACFs."""
     return by_row_blocks(lambda block: _feature_frame(block, periods, lags), mat)
@@ -261,6 +312,7 @@ def series_metrics(
     lags: int | None = None,
     lightgbm: dict[str, Any] | None = None,
     folds: int = 5,
+    events: dict[str, Any] | None = None,
 ) -> tuple[dict[str, float], dict[str, pd.DataFrame]]:
     """Series metrics (keys without the ``series.`` prefix) and plot tables ``bands`` and
     ``conditional`` (per-group real vs synthetic winter/summer ratio and thermosensitivity)."""
@@ -282,13 +334,21 @@ def series_metrics(
         winter_summer_ratio(train, periods), winter_summer_ratio(syn, periods), tg, sg, True, "winter_summer_ratio")
     if temperature is not None and train_zones is not None and syn_zones is not None:
         hdd = degree_days(temperature, spec)
-        m["thermo_error"], more = _group_error(
-            thermosensitivity(train, np.asarray(train_zones, dtype=object), hdd),
-            thermosensitivity(syn, np.asarray(syn_zones, dtype=object), hdd), tg, sg, False,
-            "kwh_per_degree_day")
+        slope_r = thermosensitivity(train, np.asarray(train_zones, dtype=object), hdd)
+        slope_s = thermosensitivity(syn, np.asarray(syn_zones, dtype=object), hdd)
+        m["thermo_error"], more = _group_error(slope_r, slope_s, tg, sg, False, "kwh_per_degree_day")
         rows += more
+        m["response_gradient_score"] = _ks_by_group(slope_r, slope_s, tg, sg)
     else:
-        m["thermo_error"] = np.nan
+        m["thermo_error"] = m["response_gradient_score"] = np.nan
+    scores = []
+    for name, windows in (events or {}).items():
+        weather = (temperature, train_zones, syn_zones) if temperature is not None and train_zones is not None else None
+        resp_r = event_responses(train, spec, windows, weather and (weather[0], weather[1]))
+        resp_s = event_responses(syn, spec, windows, weather and (weather[0], weather[2]))
+        scores.append(_ks_by_group(resp_r, resp_s, tg, sg))
+        rows += _group_error(resp_r, resp_s, tg, sg, False, f"event_response:{name}")[1]
+    m["response_event_score"] = float(np.nanmean(scores)) if scores and np.isfinite(scores).any() else np.nan
 
     fr, fs = series_feature_frame(train, periods), series_feature_frame(syn, periods)
     d = detection_score(fr, fs, {c: "numerical" for c in fr.columns}, model="lightgbm", folds=folds,

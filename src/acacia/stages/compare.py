@@ -9,7 +9,7 @@ from pathlib import Path
 from acacia.errors import DataError
 from acacia.evaluation.outputs import write_benchmark
 from acacia.params import get, load_params
-from acacia.paths import METRICS, SAMPLE_METRICS, TRAIN_METRICS, Reports
+from acacia.paths import METRICS, SAMPLE_METRICS, TRAIN_METRICS, USECASES, Reports
 from acacia.stages.study import study_metrics, study_names
 
 
@@ -28,7 +28,9 @@ def run(params_path: str = "params.yaml") -> None:
             raise DataError(f"{path} missing: run evaluate@{m} first (dvc repro)")
         rows.append({"model": m, **_read(path), **_read(TRAIN_METRICS / f"{m}.json"),
                      **_read(SAMPLE_METRICS / f"{m}.json"), **study_metrics(m, studies)})
-    write_benchmark(Reports(), rows, get(params, "compare", dict, default={}))
+    # beside the models' shares, what their series representation allows at best (study stage)
+    ceilings = {name: _read(USECASES / f"{name}.json").get("ceiling.conclusions_preserved") for name in studies}
+    write_benchmark(Reports(), rows, get(params, "compare", dict, default={}), study_ceilings=ceilings)
 
 
 if __name__ == "__main__":
