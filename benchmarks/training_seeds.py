@@ -111,13 +111,16 @@ def main() -> None:
     ap.add_argument("--models", nargs="+", default=["tabdiff"])
     ap.add_argument("--seeds", nargs="*", type=int, default=[1, 2])
     ap.add_argument("--render-only", action="store_true")
+    ap.add_argument("--pipeline-only", action="store_true",
+                    help="only (re)write the dvc repro rows, from the current reports (after a new dvc repro)")
     args = ap.parse_args()
     params = load_params(str(ROOT / "params.yaml"))
     OUT.mkdir(parents=True, exist_ok=True)
     if not args.render_only:
         commit = _commit()
         for model in args.models:
-            rows = [pipeline_row(model, params), *(retrained_row(model, s, params) for s in args.seeds)]
+            seeds = [] if args.pipeline_only else args.seeds
+            rows = [pipeline_row(model, params), *(retrained_row(model, s, params) for s in seeds)]
             for row in rows:
                 row.update(commit=commit, measured=time.strftime("%Y-%m-%d"))
                 (OUT / f"{model}__{row['seed']}.json").write_text(json.dumps(row, indent=1, default=str))
