@@ -3,12 +3,16 @@
     .venv/bin/python benchmarks/profile_run.py lcl            # -> reports/lcl/
     .venv/bin/python benchmarks/profile_run.py --here         # this checkout's own `dvc repro`
                                                               #    -> reports/run.md
+    .venv/bin/python benchmarks/profile_run.py default        # params.yaml as committed, in a
+                                                              #    fresh clone -> reports/fresh_clone/
 
 Clones the project's committed HEAD beside the project (so relative data paths such as
 ``../shared/datasets/lcl`` resolve as they do here), copies ``profiles/<profile>.yaml`` over
 ``params.yaml``, runs ``dvc repro`` with the clone's own code, times every stage, and copies the
 run's reports (ranking, benchmark, metrics, use cases and studies, figures) into
 ``reports/<profile>/`` of this project with ``run.md``: commit, machine, wall time per stage. The
+profile ``default`` keeps the committed params.yaml: a new user's first ``make run``, every stage
+from scratch, its reports in ``reports/fresh_clone/`` beside the committed ones. The
 self-contained ``index.html`` (several MB) stays in the clone (``--keep``) and is not copied.
 """
 
@@ -29,6 +33,8 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from acacia.data.schema import atomic_write_text  # noqa: E402
 
+#: the profile name that runs the committed params.yaml itself
+DEFAULT = "default"
 COPIED = ("benchmark.md", "figures/ranking.png", "figures/pareto.png", "plots/pillars.csv")
 
 
@@ -48,7 +54,7 @@ def run(profile: str | None, keep: bool, here: bool = False) -> Path:
         return run_here()
     if profile is None:
         raise SystemExit("name a profile (e.g. lcl) or pass --here")
-    source = ROOT / "profiles" / f"{profile}.yaml"
+    source = ROOT / ("params.yaml" if profile == DEFAULT else f"profiles/{profile}.yaml")
     if not source.is_file():
         raise SystemExit(f"no profile {source}")
     dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
@@ -61,12 +67,13 @@ def run(profile: str | None, keep: bool, here: bool = False) -> Path:
     if clone.exists():
         shutil.rmtree(clone)
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
-    shutil.copyfile(source, clone / "params.yaml")
+    if profile != DEFAULT:
+        shutil.copyfile(source, clone / "params.yaml")
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
            "PYTHONPATH": str(clone / "src"), "DVC_NO_ANALYTICS": "1"}
     subprocess.run(["dvc", "config", "core.analytics", "false"], cwd=clone, env=env, check=True)
     stages, _ = _timed_repro(clone, env)
-    out = ROOT / "reports" / profile
+    out = ROOT / "reports" / ("fresh_clone" if profile == DEFAULT else profile)
     _copy_reports(clone, out, yaml.safe_load(source.read_text()))
     atomic_write_text(out / "run.md", _run_md(profile, commit, stages, clone))
     if not keep:
@@ -121,7 +128,8 @@ def _run_md(profile: str, commit: str, stages: list[tuple[str, float]], clone: P
             f"{os.cpu_count()} CPU cores, no GPU; the stages `dvc repro` ran, in order, with their wall "
             f"time (a stage missing here was up to date). Total {total / 60:.1f} min.")
     else:
-        title, how = f"# `dvc repro` with profiles/{profile}.yaml", (
+        used = "params.yaml" if profile == DEFAULT else f"profiles/{profile}.yaml"
+        title, how = f"# `dvc repro` with {used}", (
             f"Produced by `benchmarks/profile_run.py {profile}`: commit {commit}, {time.strftime('%Y-%m-%d')}, "
             f"{os.cpu_count()} CPU cores, no GPU, in a fresh clone (`{clone.name}`). Every stage ran; "
             f"wall time {total / 60:.1f} min. The ranking is `benchmark.md`; the studies and use cases are "
@@ -140,7 +148,8 @@ def _run_md(profile: str, commit: str, stages: list[tuple[str, float]], clone: P
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("profile", nargs="?", help="a file of profiles/ without .yaml, e.g. lcl")
+    ap.add_argument("profile", nargs="?", help="a file of profiles/ without .yaml, e.g. lcl; "
+                    f"{DEFAULT!r}: params.yaml as committed")
     ap.add_argument("--keep", action="store_true", help="keep the scratch clone (its index.html, models)")
     ap.add_argument("--here", action="store_true", help="run this checkout's own dvc repro (params.yaml)")
     print(run(**vars(ap.parse_args())))
