@@ -6,7 +6,9 @@ synthetic data always share one layout (../shared/DESIGN.md §2).
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,13 +18,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from acacia.data.ids import take_ids
-from acacia.data.schema import Schema
+from acacia.data.ids import make_ids, take_ids
+from acacia.data.schema import Schema, atomic_write_text
 from acacia.errors import DataError
 
 CUSTOMERS_FILE = "customers.parquet"
 CONSUMPTION_FILE = "consumption.parquet"
 SCHEMA_FILE = "schema.json"
+#: a portfolio made of rows of a real split, saved as their positions (:func:`save_reference`)
+REFERENCE_FILE = "reference.json"
 
 
 @dataclass
@@ -111,8 +115,11 @@ class Portfolio:
     @classmethod
     def load(cls, folder: str | Path, schema: Schema | None = None, as_matrix: bool = False) -> Portfolio:
         """``as_matrix``: hold the series as the customers × periods matrix, read from the long
-        file in batches (:class:`MatrixPortfolio`), for readers that only need the matrix."""
+        file in batches (:class:`MatrixPortfolio`), for readers that only need the matrix. A
+        folder written by :func:`save_reference` reads as those rows of its real split."""
         folder = Path(folder)
+        if (folder / REFERENCE_FILE).exists():
+            return _load_reference(folder, schema, as_matrix)
         for name in (CUSTOMERS_FILE, CONSUMPTION_FILE):
             if not (folder / name).exists():
                 raise DataError(f"missing data file {folder / name}; run the stage that writes it")
@@ -152,6 +159,47 @@ class MatrixPortfolio(Portfolio):
 
     def __repr__(self) -> str:  # the dataclass one would build the long table
         return f"MatrixPortfolio({len(self)} customers, series {self._matrix.shape})"
+
+
+def save_reference(folder: str | Path, split_folder: str | Path, rows: np.ndarray) -> None:
+    """Save the portfolio made of ``rows`` (positions, in order) of the real split in
+    ``split_folder`` as those positions and the split's path: the folder holds no customer, so
+    a DVC output written this way can go to a shared remote (the holdout reference's sample,
+    ``models/holdout.py``). :meth:`Portfolio.load` reads it back, ids ``S0000001`` onwards as
+    a sample's, from the split on this machine. The folder is replaced only once written."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+    try:
+        body = {"split": Path(split_folder).as_posix(), "rows": [int(r) for r in rows]}
+        atomic_write_text(tmp / REFERENCE_FILE, json.dumps(body))
+        if folder.exists():
+            shutil.rmtree(folder)
+        tmp.replace(folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _load_reference(folder: Path, schema: Schema | None, as_matrix: bool) -> Portfolio:
+    try:
+        ref = json.loads((folder / REFERENCE_FILE).read_text())
+        split, rows = Path(ref["split"]), np.asarray(ref["rows"], dtype=np.int64)
+    except (ValueError, KeyError, TypeError) as e:
+        raise DataError(f"{folder / REFERENCE_FILE}: expected {{'split': path, 'rows': [positions]}} ({e})") from e
+    if not split.is_dir():
+        raise DataError(f"{folder / REFERENCE_FILE}: its rows are those of the real split {split}, which is not "
+                        "on this machine (real splits are never pushed); run `dvc repro prepare` first")
+    real = Portfolio.load(split, schema, as_matrix=True)
+    if len(rows) and (rows.min() < 0 or rows.max() >= len(real)):
+        raise DataError(f"{folder / REFERENCE_FILE}: row positions outside the {len(real)} customers of {split}; "
+                        "the split changed since the sample: re-run its sample stage")
+    customers = real.customers.iloc[rows].reset_index(drop=True)
+    customers[real.schema.id_column] = make_ids("S", 0, len(rows)).to_numpy()
+    matrix = real.series_matrix()[rows]
+    if as_matrix:
+        return MatrixPortfolio(customers, matrix, real.schema)
+    ids = customers[real.schema.id_column]
+    return Portfolio(customers, Portfolio.consumption_from_matrix(ids, matrix, real.schema), real.schema)
 
 
 def read_series_matrix(path: str | Path, ids: pd.Series, schema: Schema, batch_rows: int = 1_000_000) -> np.ndarray:
