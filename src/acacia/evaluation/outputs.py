@@ -112,6 +112,9 @@ def benchmark_markdown(table: pd.DataFrame, pillars: list[str],
         lines += ["", "Representation ceiling of each study (not ranked: the real holdout with its series encoded",
                   "and decoded by the models' representation, `reports/usecases/`): "
                   + ", ".join(f"{k} {v:.3f}" for k, v in known.items()) + "."]
+    lines += ["", "These are one training run per model. Retrained with other seeds on the same data, a neural",
+              "model's numbers move: `reports/training_seeds.md` gives the spread of the headline numbers",
+              "(`benchmarks/training_seeds.py`, run by hand); compare two models by more than that spread."]
     if "privacy.verdict" in table:
         lines += ["", "Privacy verdict per model (thresholds: `src/acacia/evaluation/verdict.py`, the full",
                   "pictures and tables: `reports/index.html`):", ""]
