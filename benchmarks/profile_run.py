@@ -49,7 +49,7 @@ def run_here() -> Path:
     return out
 
 
-def run(profile: str | None, keep: bool, here: bool = False) -> Path:
+def run(profile: str | None, keep: bool, here: bool = False, force: bool = False) -> Path:
     if here:
         return run_here()
     if profile is None:
@@ -72,7 +72,7 @@ def run(profile: str | None, keep: bool, here: bool = False) -> Path:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
            "PYTHONPATH": str(clone / "src"), "DVC_NO_ANALYTICS": "1"}
     subprocess.run(["dvc", "config", "core.analytics", "false"], cwd=clone, env=env, check=True)
-    stages, _ = _timed_repro(clone, env)
+    stages, _ = _timed_repro(clone, env, force)
     out = ROOT / "reports" / ("fresh_clone" if profile == DEFAULT else profile)
     _copy_reports(clone, out, yaml.safe_load(source.read_text()))
     atomic_write_text(out / "run.md", _run_md(profile, commit, stages, clone))
@@ -81,21 +81,25 @@ def run(profile: str | None, keep: bool, here: bool = False) -> Path:
     return out
 
 
-def _timed_repro(clone: Path, env: dict[str, str]) -> tuple[list[tuple[str, float]], str]:
-    """``dvc repro`` in the clone: (stage, wall seconds) in the order run, and the log."""
+def _timed_repro(clone: Path, env: dict[str, str], force: bool = False) -> tuple[list[tuple[str, float]], str]:
+    """``dvc repro`` (``-f``: every stage, up to date or not) in the clone: (stage, wall seconds)
+    in the order run, and the log."""
     start = time.perf_counter()
-    proc = subprocess.Popen(["dvc", "repro"], cwd=clone, env=env, stdout=subprocess.PIPE,
+    proc = subprocess.Popen(["dvc", "repro", *(["-f"] if force else [])], cwd=clone, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     stages: list[tuple[str, float]] = []
     current, since, lines = None, start, []
     for line in proc.stdout:
         lines.append(line)
         sys.stdout.write(line)
-        if line.startswith("Running stage '"):
+        if line.startswith("Running stage '") or line.endswith("didn't change, skipping\n"):
             now = time.perf_counter()
             if current is not None:
                 stages.append((current, now - since))
             current, since = line.split("'")[1], now
+            if not line.startswith("Running"):  # up to date: its deps match dvc.lock
+                stages.append((current, float("nan")))
+                current = None
     if proc.wait() != 0:
         raise SystemExit(f"dvc repro failed in {clone} (rc {proc.returncode})")
     end = time.perf_counter()
@@ -122,6 +126,7 @@ def _copy_reports(clone: Path, out: Path, params: dict) -> None:
 
 def _run_md(profile: str, commit: str, stages: list[tuple[str, float]], clone: Path | None) -> str:
     total = dict(stages)["total"]
+    skipped = [name for name, sec in stages if sec != sec]  # NaN: up to date, not run
     if clone is None:
         title, how = "# `dvc repro` of params.yaml", (
             f"Produced by `benchmarks/profile_run.py --here`: commit {commit}, {time.strftime('%Y-%m-%d')}, "
@@ -129,9 +134,12 @@ def _run_md(profile: str, commit: str, stages: list[tuple[str, float]], clone: P
             f"time (a stage missing here was up to date). Total {total / 60:.1f} min.")
     else:
         used = "params.yaml" if profile == DEFAULT else f"profiles/{profile}.yaml"
+        ran = ("Every stage ran" if not skipped else
+               f"{len(skipped)} stages did not run (`skipped`: their deps, data and models included, matched "
+               "the committed dvc.lock, so DVC kept the committed outputs; `--force` runs them too)")
         title, how = f"# `dvc repro` with {used}", (
             f"Produced by `benchmarks/profile_run.py {profile}`: commit {commit}, {time.strftime('%Y-%m-%d')}, "
-            f"{os.cpu_count()} CPU cores, no GPU, in a fresh clone (`{clone.name}`). Every stage ran; "
+            f"{os.cpu_count()} CPU cores, no GPU, in a fresh clone (`{clone.name}`). {ran}; "
             f"wall time {total / 60:.1f} min. The ranking is `benchmark.md`; the studies and use cases are "
             "under `usecases/`; the offline page (`reports/index.html` of the run) is not kept here.")
     lines = [
@@ -142,7 +150,7 @@ def _run_md(profile: str, commit: str, stages: list[tuple[str, float]], clone: P
         "| stage | wall s |",
         "| --- | ---: |",
     ]
-    lines += [f"| {name} | {sec:.1f} |" for name, sec in stages]
+    lines += [f"| {name} | {'skipped' if sec != sec else f'{sec:.1f}'} |" for name, sec in stages]
     return "\n".join(lines) + "\n"
 
 
@@ -152,4 +160,6 @@ if __name__ == "__main__":
                     f"{DEFAULT!r}: params.yaml as committed")
     ap.add_argument("--keep", action="store_true", help="keep the scratch clone (its index.html, models)")
     ap.add_argument("--here", action="store_true", help="run this checkout's own dvc repro (params.yaml)")
+    ap.add_argument("--force", action="store_true", help="dvc repro -f in the clone: every stage runs, even one "
+                    "whose deps match the committed dvc.lock")
     print(run(**vars(ap.parse_args())))
