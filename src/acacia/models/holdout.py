@@ -32,7 +32,7 @@ class HoldoutReference(Synthesizer):
 
     def __getstate__(self) -> dict[str, Any]:
         # the split's rows stay on this machine: the saved model is shared (module docstring)
-        return {k: v for k, v in self.__dict__.items() if k != "table_"}
+        return {k: v for k, v in super().__getstate__().items() if k != "table_"}
 
     def reference_rows(self, n: int, seed: int) -> np.ndarray:
         """Positions in the split of the ``n`` customers a sample of ``seed`` draws (the rows
