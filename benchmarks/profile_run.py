@@ -130,8 +130,8 @@ def _run_md(profile: str, commit: str, stages: list[tuple[str, float]], clone: P
     if clone is None:
         title, how = "# `dvc repro` of params.yaml", (
             f"Produced by `benchmarks/profile_run.py --here`: commit {commit}, {time.strftime('%Y-%m-%d')}, "
-            f"{os.cpu_count()} CPU cores, no GPU; the stages `dvc repro` ran, in order, with their wall "
-            f"time (a stage missing here was up to date). Total {total / 60:.1f} min.")
+            f"{os.cpu_count()} CPU cores, no GPU; the stages of `dvc repro`, in order, with their wall "
+            f"time (`skipped`: up to date, not run). Total {total / 60:.1f} min.")
     else:
         used = "params.yaml" if profile == DEFAULT else f"profiles/{profile}.yaml"
         ran = ("Every stage ran" if not skipped else
