@@ -98,6 +98,10 @@ def run_one(frequency: str, model: str, strategy: str, n: int, budget: dict) -> 
     }
 
 
+#: earlier registry names of a model, as older rows record them
+RENAMED = {"tvae": "tvae_variant"}
+
+
 def _fmt(v) -> str:
     if v is None or (isinstance(v, float) and not np.isfinite(v)):
         return "–"
@@ -106,6 +110,8 @@ def _fmt(v) -> str:
 
 def render() -> str:
     everything = [json.loads(p.read_text()) for p in sorted(OUT.glob("*.json"))]
+    for r in everything:  # rows measured before the model's registry name changed
+        r["model"] = RENAMED.get(r["model"], r["model"])
     # A "probe" is a combination too costly to run in full: a few timed steps (see its note).
     records = [r for r in everything if not r.get("probe")]
     probes = [r for r in everything if r.get("probe")]
