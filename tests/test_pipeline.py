@@ -30,7 +30,11 @@ def test_repro_writes_every_stage_output(repo):
                     "detection.lightgbm", "privacy.dcr_share"):
             assert isinstance(metrics[key], float), (m, key)
         assert any(k.startswith("utility.") and k.endswith("tstr_auc") for k in metrics)
-        assert (repo / "data" / "synthetic" / m / "customers.parquet").exists()
+        # the holdout reference's sample is its rows' positions, never the real customers
+        # (it goes to the shared remote like a model's: tests/test_holdout_reference.py)
+        written = {f.name for f in (repo / "data" / "synthetic" / m).iterdir()}
+        assert written == ({"reference.json"} if m == "holdout" else {"customers.parquet", "consumption.parquet",
+                                                                      "schema.json"}), (m, written)
         assert (repo / "reports" / "figures" / m / "shapes.png").exists()
         for fig in ("marginals.png", "pairs.png", "projection.png", "dcr.png"):
             assert (repo / "reports" / "figures" / m / fig).exists(), (m, fig)
