@@ -31,6 +31,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))
 
+from acacia.data.ids import make_ids  # noqa: E402
 from acacia.data.portfolio import MatrixPortfolio, Portfolio  # noqa: E402
 from acacia.data.schema import atomic_write_text  # noqa: E402
 from acacia.params import load_params  # noqa: E402
@@ -46,15 +47,14 @@ def resample(p: Portfolio, n: int, rng: np.random.Generator, tag: str) -> Matrix
     rows = rng.integers(0, len(p), n)
     customers = p.customers.iloc[rows].reset_index(drop=True)
     idc = p.schema.id_column
-    customers[idc] = [f"{tag}{i}" for i in range(n)]
+    customers[idc] = make_ids(tag, 0, n).to_numpy()
     return MatrixPortfolio(customers, p.series_matrix()[rows], p.schema)
 
 
 def main(draws: int, seed: int) -> Path:
     params = load_params(str(ROOT / "params.yaml"))
-    schema_dir = PROCESSED
-    train = Portfolio.load(ROOT / schema_dir / "train", as_matrix=True)
-    holdout = Portfolio.load(ROOT / schema_dir / "holdout", as_matrix=True)
+    train = Portfolio.load(ROOT / PROCESSED / "train", as_matrix=True)
+    holdout = Portfolio.load(ROOT / PROCESSED / "holdout", as_matrix=True)
     temperature = pd.read_parquet(ROOT / PROCESSED / TEMPERATURE_FILE) if (ROOT / PROCESSED / TEMPERATURE_FILE).is_file() else None
     calendar = pd.read_parquet(ROOT / PROCESSED / CALENDAR_FILE) if (ROOT / PROCESSED / CALENDAR_FILE).is_file() else None
     rng = np.random.default_rng(seed)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from acacia.data.ids import make_ids, take_ids
-from acacia.data.schema import Schema, atomic_write_text
+from acacia.data.schema import Schema
 from acacia.errors import DataError
 
 CUSTOMERS_FILE = "customers.parquet"
@@ -167,17 +166,11 @@ def save_reference(folder: str | Path, split_folder: str | Path, rows: np.ndarra
     a DVC output written this way can go to a shared remote (the holdout reference's sample,
     ``models/holdout.py``). :meth:`Portfolio.load` reads it back, ids ``S0000001`` onwards as
     a sample's, from the split on this machine. The folder is replaced only once written."""
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
-    try:
-        body = {"split": Path(split_folder).as_posix(), "rows": [int(r) for r in rows]}
-        atomic_write_text(tmp / REFERENCE_FILE, json.dumps(body))
-        if folder.exists():
-            shutil.rmtree(folder)
-        tmp.replace(folder)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    from acacia.paths import staged_dir
+
+    body = {"split": Path(split_folder).as_posix(), "rows": [int(r) for r in rows]}
+    with staged_dir(Path(folder)) as tmp:
+        (tmp / REFERENCE_FILE).write_text(json.dumps(body))
 
 
 def _load_reference(folder: Path, schema: Schema | None, as_matrix: bool) -> Portfolio:
